@@ -1,0 +1,71 @@
+"""nbmlops: the whole MLOps loop inside the Jupyter notebook.
+
+Load the magics with ``%load_ext nbmlops``; everything they do is also a plain
+Python function importable from this package, e.g. :func:`nbmlops.snapshot`.
+
+Heavy back-ends (MLflow, DVC, papermill, plotly) are imported lazily, on first
+use, so ``import nbmlops`` and ``%load_ext nbmlops`` stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute" (resolved on first access, PEP 562)
+_LAZY: dict[str, str] = {
+    "init": "nbmlops.tracking.api:init",
+    "log_metric": "nbmlops.tracking.api:log_metric",
+    "log_metrics": "nbmlops.tracking.api:log_metrics",
+    "log_params": "nbmlops.tracking.api:log_params",
+    "capture_run": "nbmlops.tracking.api:capture_run",
+    "sync": "nbmlops.tracking.spool:sync",
+    "snapshot": "nbmlops.snapshot.api:snapshot",
+    "load": "nbmlops.snapshot.api:load",
+    "snapshots": "nbmlops.snapshot.api:snapshots",
+    "diff": "nbmlops.snapshot.api:diff",
+    "run_notebook": "nbmlops.pipeline.runner:run_notebook",
+    "sweep": "nbmlops.pipeline.sweep:sweep",
+    "export": "nbmlops.pipeline.export:export",
+    "drift_panel": "nbmlops.widgets.drift_panel:drift_panel",
+    "load_config": "nbmlops.config:load_config",
+    "NbmlopsError": "nbmlops.exceptions:NbmlopsError",
+}
+_SUBMODULES = {"drift", "tracking", "snapshot", "pipeline", "widgets", "config", "exceptions"}
+
+__all__ = sorted([*_LAZY, "__version__", "load_ipython_extension", "unload_ipython_extension"])
+
+if TYPE_CHECKING:  # pragma: no cover
+    from nbmlops import drift  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve public names lazily so importing the package stays cheap."""
+    if name in _LAZY:
+        module, _, attr = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        return importlib.import_module(f"nbmlops.{name}")
+    raise AttributeError(f"module 'nbmlops' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register the ``%mlops`` / ``%%mlops`` magics (``%load_ext nbmlops``)."""
+    from nbmlops.magics import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Undo :func:`load_ipython_extension` (``%unload_ext nbmlops``)."""
+    from nbmlops.magics import unload_ipython_extension as _unload
+
+    _unload(ipython)

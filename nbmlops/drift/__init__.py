@@ -1,0 +1,1 @@
+"""nbmlops.drift (see docs/development.md for ownership)."""

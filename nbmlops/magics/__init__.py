@@ -1,0 +1,200 @@
+"""The ``%mlops`` line magic and ``%%mlops`` cell magic: a thin dispatcher.
+
+``%mlops <subcommand> [args]`` looks the subcommand up in :data:`SUBCOMMANDS`,
+imports its handler lazily (so ``%load_ext nbmlops`` stays fast), parses the
+rest of the line with the handler's ``@magic_arguments`` spec and calls it.
+Handlers live in one module per area (``magics/tracking.py``,
+``magics/snapshot.py`` ...) and only translate arguments into one call of the
+plain API.
+
+Errors raised by nbmlops for user mistakes (:class:`~nbmlops.exceptions.NbmlopsError`)
+become a one-line ``UsageError``. Exceptions of the user's own cell code are
+re-raised unchanged.
+"""
+
+from __future__ import annotations
+
+import importlib
+import shlex
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, line_cell_magic, magics_class
+from traitlets import Bool, Unicode
+
+from nbmlops.config import NbmlopsConfig, load_config
+from nbmlops.exceptions import NbmlopsError
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One ``%mlops`` subcommand: where its handler lives and what it does."""
+
+    target: str  # "module:function"
+    summary: str
+    cell: bool = False  # True: only as ``%%mlops <name>``
+
+    def load(self) -> Callable[..., Any]:
+        """Import and return the handler."""
+        module, _, attr = self.target.partition(":")
+        return getattr(importlib.import_module(module), attr)
+
+
+#: every subcommand; areas add theirs here, the handler in magics/<area>.py
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "init": Subcommand("nbmlops.magics.tracking:init", "set experiment / tracking URI"),
+    "run": Subcommand("nbmlops.magics.tracking:run", "run the cell as an MLflow run", cell=True),
+    "runs": Subcommand("nbmlops.magics.tracking:runs", "table + chart of recent runs"),
+    "ui": Subcommand("nbmlops.magics.tracking:ui", "start the MLflow UI, show the link"),
+    "sync": Subcommand("nbmlops.magics.tracking:sync", "upload runs spooled while offline"),
+    "snapshot": Subcommand("nbmlops.magics.snapshot:snapshot", "freeze a DataFrame into DVC"),
+    "snapshots": Subcommand("nbmlops.magics.snapshot:snapshots", "list snapshot versions"),
+    "load": Subcommand("nbmlops.magics.snapshot:load", "load a snapshot: name[@version]"),
+    "diff": Subcommand("nbmlops.magics.snapshot:diff", "compare two snapshot versions"),
+    "parameters": Subcommand("nbmlops.magics.pipeline:parameters", "tag the parameters cell"),
+    "export": Subcommand("nbmlops.magics.pipeline:export", "write params.yaml + dvc.yaml stage"),
+    "drift": Subcommand("nbmlops.magics.drift:drift", "drift panel: reference vs current"),
+}
+
+
+def _usage() -> str:
+    width = max(map(len, SUBCOMMANDS))
+    rows = "\n".join(
+        f"  {('%%' if s.cell else '%') + 'mlops'} {name:<{width}}  {s.summary}"
+        for name, s in SUBCOMMANDS.items()
+    )
+    return (
+        "nbmlops magics: the MLOps loop inside the notebook.\n\n"
+        "Usage: %mlops SUBCOMMAND [options]   or   %%mlops run [options] (cell)\n\n"
+        f"Subcommands:\n{rows}\n\n"
+        "Help for one subcommand: %mlops help SUBCOMMAND  (or %mlops SUBCOMMAND --help)\n"
+        "Configuration: %config MLOps.<key> = value, or [tool.nbmlops] in pyproject.toml.\n"
+        "Docs: docs/magics.md"
+    )
+
+
+def _none_unicode(help_text: str) -> Unicode:
+    return Unicode(None, allow_none=True, help=help_text).tag(config=True)
+
+
+def _none_bool(help_text: str) -> Bool:
+    return Bool(None, allow_none=True, help=help_text).tag(config=True)
+
+
+@magics_class
+class MLOps(Magics):
+    """Magics of nbmlops; configurable with ``%config MLOps.<key> = value``.
+
+    Traits left at ``None`` fall back to ``[tool.nbmlops]``, environment
+    variables and defaults (see :func:`nbmlops.config.load_config`).
+    """
+
+    tracking_uri = _none_unicode("MLflow tracking URI (default: SQLite mlflow.db at the root).")
+    artifact_root = _none_unicode("Artifact root for new experiments.")
+    experiment = _none_unicode("MLflow experiment name (default: project folder name).")
+    autolog = _none_bool("MLflow sklearn autolog inside %%mlops run (default True).")
+    capture_history = _none_bool("Log executed cell history (default True).")
+    capture_env = _none_bool("Log Python version and packages (default True).")
+    capture_git = _none_bool("Log git commit/branch/remote/dirty + diff (default True).")
+    capture_data = _none_bool("Log DataFrames the cell reads as datasets (default True).")
+    capture_output = _none_bool("Log the cell's stdout/stderr (default True).")
+    redact_secrets = _none_bool("Drop secret-looking params, redact secrets (default True).")
+    spool_dir = _none_unicode("Folder for runs spooled while the server is down.")
+    snapshot_dir = _none_unicode("Folder for DataFrame snapshots (default data/snapshots).")
+    dvc_remote = _none_unicode("DVC remote for pushes (default: DVC's default remote).")
+    drift_config = _none_unicode("Drift YAML shared by panel and CI gate (default drift.yaml).")
+    ui_url = _none_unicode("URL of a running MLflow UI for run-card links.")
+
+    def __init__(self, shell: Any = None, **kwargs: Any) -> None:
+        super().__init__(shell, **kwargs)
+        if shell is not None and self not in shell.configurables:
+            shell.configurables.append(self)
+        #: per-area session state (e.g. ``state["tracking"]``), owned by the handlers
+        self.state: dict[str, Any] = {}
+
+    def _load_config(self, cfg: Any, section_names: Any = None, traits: Any = None) -> None:
+        """Refuse misspelled ``%config MLOps.<key>`` instead of only warning."""
+        section = cfg.get(type(self).__name__, {}) if hasattr(cfg, "get") else {}
+        valid = set(self.trait_names(config=True))
+        for key in section:
+            if key not in valid:
+                raise UsageError(
+                    f"MLOps has no setting {key!r}. Valid settings: {', '.join(sorted(valid))}."
+                )
+        super()._load_config(cfg, section_names=section_names, traits=traits)
+
+    def config_overrides(self) -> dict[str, Any]:
+        """The settings the user set on this object (``None`` = not set)."""
+        return {
+            name: getattr(self, name)
+            for name in self.trait_names(config=True)
+            if getattr(self, name) is not None
+        }
+
+    def resolved_config(self, **overrides: Any) -> NbmlopsConfig:
+        """Resolve the configuration for the current working directory."""
+        return load_config(**{**self.config_overrides(), **overrides})
+
+    @line_cell_magic
+    def mlops(self, line: str, cell: str | None = None) -> Any:  # noqa: D102 (doc set below)
+        name, _, rest = line.strip().partition(" ")
+        if not name or name in {"help", "-h", "--help"}:
+            return self._help(rest.strip())
+        sub = SUBCOMMANDS.get(name)
+        if sub is None:
+            raise UsageError(
+                f"Unknown %mlops subcommand {name!r}. Choose one of: {', '.join(SUBCOMMANDS)}."
+            )
+        if sub.cell and cell is None:
+            raise UsageError(f"'{name}' is a cell magic: put '%%mlops {name} ...' atop a cell.")
+        handler = sub.load()
+        if _wants_help(rest):
+            return self._help(name)
+        args = handler.parser.parse_argstring(rest) if hasattr(handler, "parser") else rest
+        try:
+            return handler(self, args, cell) if sub.cell else handler(self, args)
+        except NbmlopsError as exc:
+            if getattr(exc, "_nbmlops_user_cell", False):
+                raise  # the user's own cell raised it: unchanged
+            raise UsageError(str(exc)) from None
+
+    mlops.__doc__ = _usage()
+
+    def _help(self, name: str) -> None:
+        if not name:
+            print(_usage())
+            return
+        sub = SUBCOMMANDS.get(name)
+        if sub is None:
+            raise UsageError(f"No %mlops subcommand {name!r}. Choose one of: {', '.join(SUBCOMMANDS)}.")
+        handler = sub.load()
+        parser = getattr(handler, "parser", None)
+        print(parser.format_help() if parser else (handler.__doc__ or sub.summary))
+
+
+def _wants_help(rest: str) -> bool:
+    try:
+        words = shlex.split(rest)
+    except ValueError:
+        return False
+    return "-h" in words or "--help" in words
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register :class:`MLOps` and run each area's on-load hook."""
+    magics = MLOps(ipython)
+    ipython.register_magics(magics)
+    for hook in ON_LOAD:
+        module, _, attr = hook.partition(":")
+        getattr(importlib.import_module(module), attr)(magics)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Drop our configurable; IPython has no API to unregister magics."""
+    ipython.configurables[:] = [c for c in ipython.configurables if not isinstance(c, MLOps)]
+
+
+#: ``"module:function"`` called with the MLOps instance when the extension loads
+#: (e.g. the tracking area marks runs of dead kernels KILLED). Keep them cheap.
+ON_LOAD: list[str] = ["nbmlops.magics.tracking:on_load"]

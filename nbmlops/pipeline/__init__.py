@@ -1,0 +1,1 @@
+"""nbmlops.pipeline (see docs/development.md for ownership)."""

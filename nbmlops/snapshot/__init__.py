@@ -1,0 +1,1 @@
+"""nbmlops.snapshot (see docs/development.md for ownership)."""

@@ -1,0 +1,1 @@
+"""nbmlops.tracking (see docs/development.md for ownership)."""

@@ -1,0 +1,1 @@
+"""nbmlops.widgets (see docs/development.md for ownership)."""

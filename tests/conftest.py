@@ -110,10 +110,10 @@ def _shell() -> TestingShell:
 @pytest.fixture
 def ip(_shell: TestingShell, project: Path) -> Iterator[TestingShell]:
     """A real IPython shell with ``%load_ext nbmlops`` done, in the project folder."""
-    _shell.run_line_magic("load_ext", "nbmlops")
-    # each test gets fresh magics state and default config traits
+    # (re)load: each test gets fresh magics state and default config traits
     _shell.run_line_magic("reload_ext", "nbmlops")
     yield _shell
+    _shell.config.pop("MLOps", None)  # %config MLOps.x set in one test must not leak
     _shell.user_ns.clear()
     _shell.init_user_ns()
 

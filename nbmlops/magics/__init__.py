@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import importlib
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
@@ -167,7 +168,8 @@ class MLOps(Magics):
             return
         sub = SUBCOMMANDS.get(name)
         if sub is None:
-            raise UsageError(f"No %mlops subcommand {name!r}. Choose one of: {', '.join(SUBCOMMANDS)}.")
+            choices = ", ".join(SUBCOMMANDS)
+            raise UsageError(f"No %mlops subcommand {name!r}. Choose one of: {choices}.")
         handler = sub.load()
         parser = getattr(handler, "parser", None)
         print(parser.format_help() if parser else (handler.__doc__ or sub.summary))

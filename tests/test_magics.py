@@ -1,0 +1,44 @@
+"""The %mlops dispatcher, help and %config, through a real IPython shell."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.error import UsageError
+
+from nbmlops.magics import SUBCOMMANDS, MLOps
+
+
+def _magics(ip) -> MLOps:
+    return next(c for c in ip.configurables if isinstance(c, MLOps))
+
+
+def test_help_lists_every_subcommand(ip, capsys) -> None:
+    ip.run_line_magic("mlops", "help")
+    out = capsys.readouterr().out
+    for name in SUBCOMMANDS:
+        assert name in out
+
+
+def test_question_mark_help_is_the_docstring(ip) -> None:
+    doc = ip.find_line_magic("mlops").__doc__
+    assert "%%mlops run" in doc
+    assert all(name in doc for name in SUBCOMMANDS)
+
+
+def test_unknown_subcommand_is_one_line_usage_error(ip) -> None:
+    with pytest.raises(UsageError, match="Unknown %mlops subcommand 'rnu'"):
+        ip.run_line_magic("mlops", "rnu --name x")
+
+
+def test_cell_subcommand_as_line_is_usage_error(ip) -> None:
+    with pytest.raises(UsageError, match="cell magic"):
+        ip.run_line_magic("mlops", "run --name x")
+
+
+def test_config_traits_and_misspelled_key(ip, caplog) -> None:
+    ip.run_line_magic("config", "MLOps.experiment = 'fraud'")
+    assert _magics(ip).resolved_config().experiment == "fraud"
+    # IPython's %config reports errors of configurables as an error message
+    ip.run_line_magic("config", "MLOps.experimnt = 'fraud'")
+    assert "MLOps has no setting 'experimnt'. Valid settings:" in caplog.text
+    assert "experiment" in caplog.text.split("Valid settings:")[1]

@@ -1,0 +1,64 @@
+"""Package-level promises: cheap import, lazy public API, picklable errors."""
+
+from __future__ import annotations
+
+import pickle
+import subprocess
+import sys
+
+import pytest
+
+import nbmlops
+from nbmlops import exceptions
+
+HEAVY = ("mlflow", "dvc", "papermill", "pandas", "plotly", "sklearn", "scipy", "pyarrow")
+
+
+def _imported_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(','.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(out.stdout.strip().split(","))
+
+
+def test_import_nbmlops_is_light() -> None:
+    mods = _imported_after("import nbmlops")
+    assert not {m for m in mods if m.split(".")[0] in HEAVY}
+
+
+def test_load_ext_is_light() -> None:
+    code = (
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'nbmlops')"
+    )
+    mods = _imported_after(code)
+    assert not {m for m in mods if m.split(".")[0] in HEAVY}
+
+
+def test_public_names_resolve() -> None:
+    for name in nbmlops.__all__:
+        if name.startswith("_") or name in {"load_ipython_extension", "unload_ipython_extension"}:
+            continue
+        try:
+            assert getattr(nbmlops, name) is not None
+        except (ImportError, AttributeError) as exc:  # pragma: no cover - shows which
+            pytest.fail(f"nbmlops.{name} does not resolve: {exc}")
+
+
+def test_unknown_attribute() -> None:
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        nbmlops.nope  # noqa: B018
+
+
+@pytest.mark.parametrize(
+    "cls",
+    [c for c in vars(exceptions).values()
+     if isinstance(c, type) and issubclass(c, exceptions.NbmlopsError)],
+)
+def test_exceptions_pickle_with_context(cls: type[exceptions.NbmlopsError]) -> None:
+    err = cls("column 'x' is bad", column="x")
+    back = pickle.loads(pickle.dumps(err))
+    assert type(back) is cls
+    assert str(back) == "column 'x' is bad"
+    assert back.column == "x"
+    assert back.exit_code == cls.exit_code

@@ -1,0 +1,210 @@
+"""Where a run comes from: kernel identity, notebook, git, environment.
+
+Expensive facts that cannot change inside one kernel (package list, Python
+version, git remote) are computed once per process and cached.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SESSION = uuid.uuid4().hex
+
+
+# --------------------------------------------------------------------------- kernel
+def process_start_ticks(pid: int) -> str:
+    """Start time of ``pid`` in clock ticks (Linux ``/proc``), '' elsewhere.
+
+    Together with the pid it tells a live kernel from a recycled pid.
+    """
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return ""
+    return stat.rsplit(")", 1)[-1].split()[19]
+
+
+def kernel_session(shell: Any = None) -> str:
+    """The Jupyter session id of this kernel, else a per-process uuid."""
+    kernel = getattr(shell, "kernel", None)
+    session = getattr(getattr(kernel, "session", None), "session", None)
+    return str(session) if session else _SESSION
+
+
+def kernel_tags(shell: Any = None) -> dict[str, str]:
+    """Tags identifying the kernel process that runs the cell."""
+    pid = os.getpid()
+    return {
+        "nbmlops.kernel.pid": str(pid),
+        "nbmlops.kernel.started": process_start_ticks(pid),
+        "nbmlops.kernel.session": kernel_session(shell),
+        "nbmlops.kernel.host": socket.gethostname(),
+    }
+
+
+def is_alive(pid: int, started: str = "") -> bool:
+    """Whether process ``pid`` (started at ``started`` ticks) still runs here."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    if started and process_start_ticks(pid) not in ("", started):
+        return False  # the pid was recycled by another process
+    if Path(f"/proc/{pid}/stat").is_file():
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+        return state != "Z"
+    return True
+
+
+# --------------------------------------------------------------------------- notebook
+def notebook_path(shell: Any = None) -> Path | None:
+    """Find the notebook file this kernel runs, if it can be found.
+
+    Tries, in order: ``NBMLOPS_NOTEBOOK_PATH`` (set by ``nbmlops run``), VS
+    Code's ``__vsc_ipynb_file__``, ``JPY_SESSION_NAME`` (Jupyter server >= 2),
+    then the Jupyter server's sessions API (as MLflow does).
+    """
+    candidates = [os.environ.get("NBMLOPS_NOTEBOOK_PATH")]
+    ns = getattr(shell, "user_ns", None) or {}
+    candidates.append(ns.get("__vsc_ipynb_file__"))
+    candidates.append(os.environ.get("JPY_SESSION_NAME"))
+    for cand in candidates:
+        if cand and str(cand).endswith(".ipynb"):
+            path = Path(cand).expanduser()
+            if path.is_file():
+                return path.resolve()
+    if shell is not None and getattr(shell, "kernel", None) is not None:
+        return _from_sessions_api()
+    return None
+
+
+@functools.lru_cache(maxsize=1)
+def _from_sessions_api() -> Path | None:
+    try:
+        import urllib.request
+
+        from ipykernel.connect import get_connection_file
+        from jupyter_server.serverapp import list_running_servers
+
+        kernel_id = Path(get_connection_file()).stem.split("kernel-", 1)[-1]
+        for server in list_running_servers():
+            url = f"{server['url'].rstrip('/')}/api/sessions"
+            req = urllib.request.Request(url)
+            if server.get("token"):
+                req.add_header("Authorization", f"token {server['token']}")
+            with urllib.request.urlopen(req, timeout=1) as resp:
+                sessions = json.load(resp)
+            for sess in sessions:
+                if sess.get("kernel", {}).get("id") == kernel_id:
+                    root = Path(server.get("root_dir") or server.get("notebook_dir") or ".")
+                    path = root / sess.get("path", sess.get("notebook", {}).get("path", ""))
+                    return path.resolve() if path.is_file() else None
+    except Exception:  # no server, no permission, old server: nothing found
+        return None
+    return None
+
+
+# --------------------------------------------------------------------------- git
+@dataclass
+class GitInfo:
+    """Git state of the notebook's repository."""
+
+    commit: str = ""
+    branch: str = ""
+    remote: str = ""
+    dirty: bool = False
+    diff: str = ""
+
+    def tags(self) -> dict[str, str]:
+        """MLflow's standard git tags plus our dirty flag."""
+        if not self.commit:
+            return {}
+        tags = {
+            "mlflow.source.git.commit": self.commit,
+            "mlflow.source.git.dirty": str(self.dirty).lower(),
+        }
+        if self.branch:
+            tags["mlflow.source.git.branch"] = self.branch
+        if self.remote:
+            tags["mlflow.source.git.repoURL"] = self.remote
+        return tags
+
+
+def _git(cwd: Path, *args: str) -> str | None:
+    try:
+        out = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
+                             timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout if out.returncode == 0 else None
+
+
+@functools.lru_cache(maxsize=16)
+def _remote(top: str) -> str:
+    url = (_git(Path(top), "remote", "get-url", "origin") or "").strip()
+    if not url:
+        first = (_git(Path(top), "remote") or "").split()
+        url = (_git(Path(top), "remote", "get-url", first[0]) or "").strip() if first else ""
+    return url
+
+
+def git_info(directory: Path, with_diff: bool = True) -> GitInfo:
+    """Commit, branch, remote, dirty flag and diff of the repo containing ``directory``.
+
+    One ``git status`` call per run (plus ``git diff`` when dirty); the remote
+    is cached per process.
+    """
+    status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
+    if status is None:
+        return GitInfo()
+    info = GitInfo()
+    dirty = False
+    for line in status.splitlines():
+        if line.startswith("# branch.oid "):
+            info.commit = line.split()[-1] if "(initial)" not in line else ""
+        elif line.startswith("# branch.head "):
+            head = line.split(" ", 2)[-1]
+            info.branch = "" if head == "(detached)" else head
+        elif line and not line.startswith("#"):
+            dirty = True
+    info.dirty = dirty
+    top = (_git(directory, "rev-parse", "--show-toplevel") or "").strip() if info.commit else ""
+    if top:
+        info.remote = _remote(top)
+    if dirty and with_diff and info.commit:
+        info.diff = _git(directory, "diff", "HEAD") or ""
+    return info
+
+
+# --------------------------------------------------------------------------- environment
+@functools.lru_cache(maxsize=1)
+def environment() -> dict[str, Any]:
+    """Python version, platform and installed packages (computed once per process)."""
+    from importlib import metadata
+
+    packages = {}
+    for dist in metadata.distributions():
+        name = dist.metadata.get("Name")
+        if name:
+            packages[name] = dist.version
+    reqs = "\n".join(f"{n}=={v}" for n, v in sorted(packages.items(), key=lambda kv: kv[0].lower()))
+    return {
+        "python": platform.python_version(),
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "executable": sys.executable,
+        "requirements": reqs + "\n",
+        "n_packages": len(packages),
+    }

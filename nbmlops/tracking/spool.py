@@ -1,0 +1,115 @@
+"""Runs kept on disk while the tracking server is unreachable, and their upload.
+
+A spooled run is a folder ``<spool_dir>/<local_id>/`` holding ``run.json``
+(params, metrics, tags, text artifacts, dataset inputs, status, times) written
+atomically. :func:`sync` uploads every spooled run whose store answers and
+removes it only once MLflow has all of it. ``%%mlops run`` calls it on the next
+successful contact; ``%mlops sync`` and ``nbmlops sync`` call it on demand.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from nbmlops.config import NbmlopsConfig, load_config
+from nbmlops.tracking.record import RunRecord
+from nbmlops.tracking.writer import client_for, reachable, write
+
+
+def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None) -> Path:
+    """Write ``record`` to ``spool_dir`` atomically; return its folder."""
+    spool_dir.mkdir(parents=True, exist_ok=True)
+    final = spool_dir / record.local_id
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=spool_dir))
+    data = {"record": record.to_dict(), "artifact_root": artifact_root}
+    (tmp / "run.json").write_text(json.dumps(data, default=str), encoding="utf-8")
+    if final.exists():
+        shutil.rmtree(final)
+    os.replace(tmp, final)
+    return final
+
+
+def pending(spool_dir: Path) -> list[Path]:
+    """Spooled run folders, oldest first."""
+    if not spool_dir.is_dir():
+        return []
+    runs = [p for p in spool_dir.iterdir() if (p / "run.json").is_file()]
+    return sorted(runs, key=lambda p: p.stat().st_mtime)
+
+
+@dataclass
+class SyncResult:
+    """What :func:`sync` uploaded and what is still waiting."""
+
+    uploaded: list[str] = field(default_factory=list)
+    waiting: list[str] = field(default_factory=list)
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict view."""
+        return {"uploaded": self.uploaded, "waiting": self.waiting, "errors": self.errors}
+
+    def __str__(self) -> str:
+        text = f"nbmlops sync: {len(self.uploaded)} run(s) uploaded, {len(self.waiting)} waiting"
+        for rid in self.uploaded:
+            text += f"\n  uploaded {rid}"
+        for lid, err in self.errors.items():
+            text += f"\n  still spooled {lid}: {err}"
+        return text
+
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(str(self))
+
+
+def sync(config: NbmlopsConfig | None = None) -> SyncResult:
+    """Upload every run spooled under ``config.spool_dir`` whose store answers.
+
+    Parameters
+    ----------
+    config
+        Resolved configuration (default: :func:`~nbmlops.config.load_config`).
+
+    Returns
+    -------
+    SyncResult
+        Run ids uploaded, local ids still waiting (store unreachable or error).
+    """
+    config = config or load_config()
+    result = SyncResult()
+    alive: dict[str, bool] = {}
+    for folder in pending(config.path(config.spool_dir)):
+        data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        record = RunRecord.from_dict(data["record"])
+        uri = record.tracking_uri
+        if uri not in alive:
+            alive[uri] = reachable(uri)
+        if not alive[uri]:
+            result.waiting.append(record.local_id)
+            continue
+        try:
+            run_id = upload(record, data.get("artifact_root"))
+        except Exception as exc:  # keep it spooled; say why
+            result.waiting.append(record.local_id)
+            result.errors[record.local_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        result.uploaded.append(run_id)
+    return result
+
+
+def upload(record: RunRecord, artifact_root: str | None = None) -> str:
+    """Write one spooled record to its store (the run is created when it never was)."""
+    client = client_for(record.tracking_uri)
+    if record.run_id is not None:
+        try:
+            client.get_run(record.run_id)
+        except Exception:  # the run never reached this store: create it
+            record.run_id = None
+    record.tags.setdefault("nbmlops.spooled", "true")
+    return write(client, record, artifact_root)

@@ -1,0 +1,87 @@
+"""Kernels for batch runs: own environment, own working directory, IPC sockets.
+
+Each run gets its own :class:`jupyter_client.KernelManager` whose kernel
+process receives the run's environment variables (so parallel runs in one
+process never share ``os.environ``) and talks over IPC sockets in a private
+temporary folder instead of TCP ports, so parallel kernels cannot collide on
+a port (papermill#511).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from nbmlops.exceptions import KernelDiedError
+
+
+def start_kernel(kernel_name: str, env: dict[str, str], cwd: str,
+                 startup_timeout: float = 60) -> Any:
+    """Start a kernel process (returns at once; readiness is awaited later).
+
+    Parameters
+    ----------
+    kernel_name
+        Kernelspec name, e.g. ``python3``.
+    env
+        Variables added to this process's environment for the kernel.
+    cwd
+        The kernel's working directory.
+    startup_timeout
+        Seconds :func:`set_env` waits for the kernel to answer.
+
+    Returns
+    -------
+    jupyter_client.KernelManager
+        Call :func:`stop_kernel` when done.
+    """
+    from jupyter_client import KernelManager
+    from jupyter_client.kernelspec import NoSuchKernel
+
+    sock_dir = tempfile.mkdtemp(prefix="nbk-")
+    km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sock_dir, "k"))
+    km._nbmlops_sock_dir = sock_dir  # type: ignore[attr-defined]
+    km._nbmlops_timeout = startup_timeout  # type: ignore[attr-defined]
+    full_env = {**os.environ, **env}
+    full_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    try:
+        km.start_kernel(env=full_env, cwd=cwd)
+    except NoSuchKernel:
+        shutil.rmtree(sock_dir, ignore_errors=True)
+        raise KernelDiedError(f"No Jupyter kernel named {kernel_name!r} is installed "
+                              "(see `jupyter kernelspec list`).", kernel=kernel_name) from None
+    return km
+
+
+def set_env(km: Any, env: dict[str, str]) -> None:
+    """Set environment variables inside the running kernel (silently).
+
+    Used for values known only after the kernel was started (the MLflow run
+    id, created while the kernel boots). Nothing appears in the notebook.
+    """
+    kc = km.client()
+    kc.start_channels()
+    try:
+        kc.wait_for_ready(timeout=km._nbmlops_timeout)
+        code = f"import os as _o; _o.environ.update({env!r}); del _o"
+        reply = kc.execute_interactive(code, silent=True, store_history=False,
+                                       timeout=km._nbmlops_timeout)
+        if reply["content"].get("status") != "ok":  # pragma: no cover - plain assignment
+            raise KernelDiedError("The kernel refused the run's environment variables.")
+    except (RuntimeError, TimeoutError) as exc:
+        raise KernelDiedError(f"The kernel did not start: {exc}") from None
+    finally:
+        kc.stop_channels()
+
+
+def stop_kernel(km: Any) -> None:
+    """Shut the kernel down (killing it if it does not answer) and clean up."""
+    try:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
+    except Exception:
+        pass
+    finally:
+        shutil.rmtree(getattr(km, "_nbmlops_sock_dir", ""), ignore_errors=True)

@@ -138,6 +138,6 @@ def _frame_schema_profile(df: Any, name: str, digest: str, source: str) -> tuple
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             ds = mlflow.data.from_pandas(df, name=name, digest=digest)
-        return ds.to_dict().get("schema"), profile
+            return ds.to_dict().get("schema"), profile
     except Exception:  # schema inference is best effort (exotic dtypes)
         return None, profile

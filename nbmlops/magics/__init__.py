@@ -147,11 +147,11 @@ class MLOps(Magics):
             raise UsageError(
                 f"Unknown %mlops subcommand {name!r}. Choose one of: {', '.join(SUBCOMMANDS)}."
             )
-        if sub.cell and cell is None:
-            raise UsageError(f"'{name}' is a cell magic: put '%%mlops {name} ...' atop a cell.")
         handler = sub.load()
         if _wants_help(rest):
             return self._help(name)
+        if sub.cell and cell is None:
+            raise UsageError(f"'{name}' is a cell magic: put '%%mlops {name} ...' atop a cell.")
         args = handler.parser.parse_argstring(rest) if hasattr(handler, "parser") else rest
         try:
             return handler(self, args, cell) if sub.cell else handler(self, args)

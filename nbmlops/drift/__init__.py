@@ -1,1 +1,44 @@
-"""nbmlops.drift (see docs/development.md for ownership)."""
+"""Drift engine: fit a reference once, compare current data from summaries.
+
+>>> import nbmlops.drift as drift                                # doctest: +SKIP
+>>> profile = drift.fit_reference(train_df, target="y", prediction="score")
+>>> report = profile.compare(live_df, time_column="ts", window="1D")
+>>> report.summary()
+
+Public names are resolved lazily (numpy/pandas/scipy load on first use).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "fit_reference": "nbmlops.drift.profile:fit_reference",
+    "ReferenceProfile": "nbmlops.drift.profile:ReferenceProfile",
+    "load_profile": "nbmlops.drift.profile:load_profile",
+    "compare": "nbmlops.drift.engine:compare",
+    "DriftReport": "nbmlops.drift.report:DriftReport",
+    "FeatureResult": "nbmlops.drift.report:FeatureResult",
+    "WindowResult": "nbmlops.drift.report:WindowResult",
+    "BinData": "nbmlops.drift.report:BinData",
+    "DriftConfig": "nbmlops.drift.config:DriftConfig",
+    "MethodSpec": "nbmlops.drift.config:MethodSpec",
+    "run_gate": "nbmlops.drift.gate:run_gate",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    """Resolve public names on first access."""
+    if name in _LAZY:
+        module, _, attr = _LAZY[name].partition(":")
+        value = getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'nbmlops.drift' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

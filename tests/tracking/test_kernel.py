@@ -1,0 +1,99 @@
+"""A real kernel: SIGKILLed mid-cell, its run is marked KILLED when a new kernel loads us.
+
+Also checks, in that real kernel, that a failing ``%%mlops run`` cell shows its
+error once and reports the cell as failed (what papermill/nbclient rely on).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from jupyter_client import KernelManager
+
+pytestmark = pytest.mark.slow
+
+
+def _execute(kc: Any, code: str, timeout: float = 120) -> tuple[dict, list[dict]]:
+    msg_id = kc.execute(code)
+    outputs = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=timeout)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+            break
+        outputs.append(msg)
+    reply = kc.get_shell_msg(timeout=timeout)
+    return reply["content"], outputs
+
+
+def _status(db: Path, name: str) -> str | None:
+    if not db.exists():
+        return None
+    con = sqlite3.connect(db)
+    try:
+        row = con.execute("SELECT status FROM runs WHERE name = ?", (name,)).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        con.close()
+    return row[0] if row else None
+
+
+def _kernel(cwd: Path) -> tuple[KernelManager, Any]:
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel(cwd=str(cwd), env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    kc = km.client()
+    kc.start_channels()
+    kc.wait_for_ready(timeout=60)
+    return km, kc
+
+
+def test_sigkilled_kernel_run_is_marked_killed_by_next_kernel(project):
+    db = project / "mlflow.db"
+    km, kc = _kernel(project)
+    try:
+        reply, outputs = _execute(kc, "%load_ext nbmlops")
+        assert reply["status"] == "ok"
+        reply, outputs = _execute(kc, "%%mlops run --name boom\nx = 1\n1 / 0")
+        assert reply["status"] == "error" and reply["ename"] == "ZeroDivisionError"
+        errors = [m for m in outputs if m["msg_type"] == "error"]
+        assert len(errors) == 1  # shown once
+        assert _status(db, "boom") == "FAILED"
+        kc.execute("%%mlops run --name doomed\nimport time\nC = 1\ntime.sleep(600)")
+        deadline = time.monotonic() + 60
+        while _status(db, "doomed") != "RUNNING" and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _status(db, "doomed") == "RUNNING"
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+        km.provisioner.process.wait()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _status(db, "doomed") == "RUNNING"  # nothing could end it
+
+    km, kc = _kernel(project)
+    try:
+        reply, _ = _execute(kc, "%load_ext nbmlops\n"
+                                "from nbmlops.tracking import sweep\nkilled = sweep.wait(60)")
+        assert reply["status"] == "ok"
+        reply, outputs = _execute(kc, "print(len(killed))")
+        assert any(m["msg_type"] == "stream" and m["content"]["text"].strip() == "1"
+                   for m in outputs)
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _status(db, "doomed") == "KILLED"
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=f"sqlite:///{db}")
+    run = client.search_runs([client.get_experiment_by_name(project.name).experiment_id],
+                             filter_string="attributes.run_name = 'doomed'")[0]
+    assert "died while this run was RUNNING" in run.data.tags["nbmlops.killed_note"]
+    assert run.data.tags["mlflow.note.content"].startswith("**Marked KILLED")

@@ -229,7 +229,7 @@ def _check(cfg: DriftConfig) -> None:
         tests = NUMERIC_TESTS if kind == "numeric" else (
             CATEGORICAL_TESTS if kind == "categorical" else NUMERIC_TESTS)
         effects = NUMERIC_EFFECTS if kind == "numeric" else (
-            CATEGORICAL_EFFECTS if kind == "categorical" else NUMERIC_EFFECTS + ("tvd",))
+            CATEGORICAL_EFFECTS if kind == "categorical" else (*NUMERIC_EFFECTS, "tvd"))
         if spec.test is not None and spec.test not in tests:
             raise ConfigError(f"{where}.test must be one of {tests}, got {spec.test!r}.",
                               key="test")

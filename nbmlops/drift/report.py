@@ -253,7 +253,7 @@ class DriftReport:
             "sources": _clean(self.sources),
         }
         if include_state:
-            d["state"] = _clean(self.state)
+            d["state"] = _state_jsonable(self.state)
         return d
 
     def to_json(self, path: str | os.PathLike[str] | None = None, indent: int | None = None,
@@ -328,12 +328,22 @@ def _as_config(config: Any) -> DriftConfig:
     return DriftConfig.load(config)
 
 
+def _state_jsonable(state: dict[str, Any]) -> dict[str, Any]:
+    out = {k: v for k, v in state.items() if not k.startswith("_")}
+    prof = out.get("profile")
+    if prof is not None and hasattr(prof, "to_dict"):
+        out["profile"] = prof.to_dict()
+    return _clean(out)
+
+
 def _clean(obj: Any) -> Any:
     """JSON-safe copy: NaN/inf floats become None, numpy scalars become Python."""
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [_clean(v) for v in obj]
+    if hasattr(obj, "tolist") and hasattr(obj, "ndim") and obj.ndim > 0:
+        return _clean(obj.tolist())
     if hasattr(obj, "item") and not isinstance(obj, str | bytes):
         try:
             obj = obj.item()

@@ -1,0 +1,302 @@
+"""Reference profiles: fit once from the reference data, save small, compare many times.
+
+A profile keeps, per column: the kind, dtype, row and missing counts, and
+
+- numeric/datetime: mean, sd, min, max, the reference *grid* (all distinct
+  values when there are at most ``exact_max`` of them — exact mode — else
+  ``grid_size`` reference quantiles including min and max), the reference
+  counts over the grid's cells (:mod:`nbmlops.drift.summaries`) and the grid
+  indexes of the ``n_bins`` reference-quantile bin edges used by PSI/JS/
+  Hellinger/binned chi-square;
+- categorical/boolean: the category frequencies.
+
+Comparing never re-reads the reference data: everything a statistic needs is
+in the profile.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nbmlops.drift import kinds
+from nbmlops.drift.config import atomic_write
+from nbmlops.drift.summaries import (
+    categorical_summary,
+    from_jsonable,
+    numeric_summary,
+    to_jsonable,
+)
+from nbmlops.exceptions import DriftError
+
+FORMAT = "nbmlops.drift.profile/1"
+
+
+@dataclass
+class ReferenceProfile:
+    """A fitted reference (see module docstring). Build with :func:`fit_reference`."""
+
+    columns: dict[str, dict[str, Any]]
+    n_rows: int
+    target: str | None = None
+    prediction: str | None = None
+    performance: dict[str, Any] | None = None
+    importances: dict[str, float] | None = None
+    source: dict[str, Any] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    created: str = ""
+
+    # -- use -------------------------------------------------------------------
+    @property
+    def features(self) -> list[str]:
+        """Columns judged for drift (the prediction column included, target excluded)."""
+        return [n for n, c in self.columns.items() if c.get("role") != "target"]
+
+    def compare(self, current: Any, **kwargs: Any) -> Any:
+        """Compare ``current`` with this reference (:func:`nbmlops.drift.engine.compare`)."""
+        from nbmlops.drift.engine import compare
+
+        return compare(self, current, **kwargs)
+
+    # -- persistence -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-able dict."""
+        cols = {}
+        for name, col in self.columns.items():
+            c = dict(col)
+            if "cells" in c:
+                c["cells"] = to_jsonable({"cells": c["cells"]})
+                c["grid"] = [float(v) for v in c["grid"]]
+            cols[name] = c
+        return {"format": FORMAT, "n_rows": self.n_rows, "target": self.target,
+                "prediction": self.prediction, "performance": self.performance,
+                "importances": self.importances, "source": self.source,
+                "options": self.options, "created": self.created, "columns": cols}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ReferenceProfile:
+        """Inverse of :meth:`to_dict`."""
+        if d.get("format") != FORMAT:
+            raise DriftError(f"Not a drift reference profile (format {d.get('format')!r}).")
+        cols = {}
+        for name, col in d["columns"].items():
+            c = dict(col)
+            if "cells" in c:
+                c["cells"] = from_jsonable(c["cells"])["cells"]
+                c["grid"] = np.asarray(c["grid"], dtype="float64")
+            cols[name] = c
+        return cls(columns=cols, n_rows=d["n_rows"], target=d.get("target"),
+                   prediction=d.get("prediction"), performance=d.get("performance"),
+                   importances=d.get("importances"), source=d.get("source", {}),
+                   options=d.get("options", {}), created=d.get("created", ""))
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the profile as JSON (atomically); return the path."""
+        p = Path(path)
+        atomic_write(p, json.dumps(self.to_dict(), allow_nan=False, default=_json_default))
+        return p
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:
+        """Read a profile saved by :meth:`save`."""
+        return load_profile(path)
+
+    def digest(self) -> str:
+        """Stable hash of the profile (audit log)."""
+        import hashlib
+
+        blob = json.dumps(self.to_dict(), sort_keys=True, default=_json_default).encode()
+        return hashlib.blake2b(blob, digest_size=16).hexdigest()
+
+    def __repr__(self) -> str:
+        kinds_ = {}
+        for c in self.columns.values():
+            kinds_[c["kind"]] = kinds_.get(c["kind"], 0) + 1
+        return f"ReferenceProfile(n_rows={self.n_rows}, columns={kinds_})"
+
+
+def _json_default(o: Any) -> Any:
+    if isinstance(o, np.generic):
+        return o.item()
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
+
+
+def load_profile(path: str | os.PathLike[str]) -> ReferenceProfile:
+    """Load a saved profile JSON; a clear :class:`DriftError` when it is not one."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DriftError(f"Reference profile {p} does not exist.", path=str(p)) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DriftError(f"{p} is not a JSON reference profile: {exc}", path=str(p)) from None
+    if not isinstance(data, dict):
+        raise DriftError(f"{p} is not a reference profile.", path=str(p))
+    return ReferenceProfile.from_dict(data)
+
+
+def fit_reference(
+    data: Any,
+    target: str | None = None,
+    prediction: str | None = None,
+    *,
+    columns: list[str] | None = None,
+    exclude: list[str] | None = None,
+    time_column: str | None = None,
+    n_bins: int = 10,
+    grid_size: int = 500,
+    exact_max: int = 2000,
+    calibrate: bool = False,
+    n_chunks: int = 10,
+    importances: dict[str, float] | Any | None = None,
+) -> ReferenceProfile:
+    """Fit a reference profile from a DataFrame (or a path, glob or snapshot name).
+
+    Parameters
+    ----------
+    data
+        pandas DataFrame, a Parquet/CSV/JSONL file, folder or glob, or a
+        snapshot name such as ``"train@3"``.
+    target, prediction
+        Label and model-output columns (performance per window; the
+        prediction is also checked for drift).
+    columns, exclude
+        Restrict or drop feature columns. ``time_column`` is always excluded.
+    n_bins
+        Reference-quantile bins for PSI, JS, Hellinger and binned chi-square.
+    grid_size, exact_max
+        Numeric columns with at most ``exact_max`` distinct values keep them
+        all (exact KS); others keep ``grid_size`` quantiles.
+    calibrate
+        Also compute per-feature thresholds from ``n_chunks`` chunks of the
+        reference (mean + 3 sd of each effect size), used by ``threshold: calibrated``.
+    importances
+        ``{feature: importance}`` or a fitted model with ``feature_importances_``
+        (and ``feature_names_in_``), for ranking by drift × importance.
+
+    Returns
+    -------
+    ReferenceProfile
+    """
+    from nbmlops.drift.sources import load_frame
+
+    df, source = load_frame(data, role="reference")
+    if len(df) == 0:
+        raise DriftError("The reference data has no rows.", parameter="reference")
+    names = [str(c) for c in df.columns]
+    for col, role in ((target, "target"), (prediction, "prediction"), (time_column, "time")):
+        if col is not None and col not in names:
+            raise DriftError(f"{role} column {col!r} is not in the reference data "
+                             f"(columns: {names[:20]}).", column=col)
+    dups = {n for n in names if names.count(n) > 1}
+    wanted = columns if columns is not None else names
+    skip = set(exclude or ()) | ({time_column} if time_column else set())
+    cols: dict[str, dict[str, Any]] = {}
+    for name in dict.fromkeys(wanted):
+        if name in skip:
+            continue
+        if name not in names:
+            raise DriftError(f"Column {name!r} is not in the reference data.", column=name)
+        role = "target" if name == target else "prediction" if name == prediction else "feature"
+        if name in dups:
+            cols[name] = {"name": name, "kind": "unknown", "role": role, "status": "error",
+                          "reason": "duplicate column name in the reference"}
+            continue
+        cols[name] = profile_column(df[name], name, role, n_bins, grid_size, exact_max)
+    profile = ReferenceProfile(
+        columns=cols, n_rows=len(df), target=target, prediction=prediction,
+        importances=_importances(importances), source=source,
+        options={"n_bins": n_bins, "grid_size": grid_size, "exact_max": exact_max,
+                 "time_column": time_column},
+        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+    )
+    if target is not None and prediction is not None:
+        from nbmlops.drift.performance import fit_performance
+
+        profile.performance = fit_performance(df[target], df[prediction])
+    if calibrate:
+        from nbmlops.drift.calibration import calibrate_profile
+
+        calibrate_profile(profile, df, n_chunks=n_chunks)
+    return profile
+
+
+def profile_column(s: Any, name: str, role: str, n_bins: int, grid_size: int,
+                   exact_max: int) -> dict[str, Any]:
+    """Profile one reference column (never raises: bad columns get a status)."""
+    base: dict[str, Any] = {"name": name, "role": role, "dtype": str(s.dtype), "n_total": len(s)}
+    try:
+        kind, reason = kinds.detect_kind(s)
+    except Exception as exc:
+        return {**base, "kind": "unknown", "status": "error", "reason": f"cannot read: {exc}"}
+    base["kind"] = kind
+    if kind == "text":
+        return {**base, "status": "skipped", "reason": reason}
+    try:
+        if kind in ("numeric", "datetime"):
+            return {**base, **_numeric_profile(s, kind, name, n_bins, grid_size, exact_max)}
+        return {**base, **_categorical_profile(s, kind)}
+    except kinds.KindMismatchError as exc:
+        return {**base, "status": "error", "reason": str(exc)}
+
+
+def _numeric_profile(s: Any, kind: str, name: str, n_bins: int, grid_size: int,
+                     exact_max: int) -> dict[str, Any]:
+    vals, n_missing = kinds.numeric_values(s, kind, name)
+    finite = vals[np.isfinite(vals)]
+    n_inf = int(len(vals) - len(finite) - n_missing)
+    out: dict[str, Any] = {"n": len(finite), "n_missing": n_missing, "n_inf": n_inf}
+    if len(finite) == 0:
+        return {**out, "status": "skipped", "reason": "no finite values in the reference"}
+    x = np.sort(finite)
+    uniq = np.unique(x)
+    exact = len(uniq) <= exact_max
+    if exact:
+        grid = uniq
+    else:
+        qs = np.linspace(0.0, 1.0, grid_size)
+        grid = np.unique(np.quantile(x, qs, method="inverted_cdf"))
+    ref = numeric_summary(grid, x, 0)
+    edges = np.quantile(x, np.arange(1, n_bins) / n_bins, method="inverted_cdf")
+    edges_idx = sorted(set(np.searchsorted(grid, edges).tolist()) - {len(grid) - 1})
+    return {**out, "mean": float(x.mean()), "std": float(x.std(ddof=1)) if len(x) > 1 else 0.0,
+            "min": float(x[0]), "max": float(x[-1]), "exact": bool(exact), "grid": grid,
+            "cells": ref["cells"], "edges_idx": edges_idx, "calibrated": {}}
+
+
+def _categorical_profile(s: Any, kind: str) -> dict[str, Any]:
+    vt = kinds.value_type(s, kind)
+    keys, n_missing = kinds.category_keys(s, kind, vt)
+    summ = categorical_summary(keys, n_missing, set())
+    counts = dict(sorted(summ["new"].items(), key=lambda kv: (-kv[1], kv[0])))
+    out = {"n": summ["n"], "n_missing": n_missing, "value_type": vt, "counts": counts,
+           "calibrated": {}}
+    if summ["n"] == 0:
+        return {**out, "status": "skipped", "reason": "no values in the reference"}
+    return out
+
+
+def _importances(imp: Any) -> dict[str, float] | None:
+    if imp is None:
+        return None
+    if isinstance(imp, dict):
+        return {str(k): float(v) for k, v in imp.items()}
+    values = getattr(imp, "feature_importances_", None)
+    if values is None:
+        values = getattr(imp, "coef_", None)
+        if values is not None:
+            values = np.abs(np.ravel(values))
+    names = getattr(imp, "feature_names_in_", None)
+    if values is None or names is None:
+        raise DriftError("importances must be a {feature: value} dict or a fitted model with "
+                         "feature_importances_ (or coef_) and feature_names_in_.",
+                         parameter="importances")
+    return {str(n): float(v) for n, v in zip(names, values, strict=True)}

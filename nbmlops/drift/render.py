@@ -1,0 +1,89 @@
+"""Text and Markdown renderings of a :class:`~nbmlops.drift.report.DriftReport`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+_ICON = {"ok": "ok", "warn": "WARN", "drift": "DRIFT", "skipped": "skipped", "error": "ERROR"}
+
+
+def _fmt(v: Any, digits: int = 3) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        if v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e5):
+            return f"{v:.2e}"
+        return f"{v:.{digits}f}"
+    return str(v)
+
+
+def feature_rows(report: Any) -> list[list[str]]:
+    """One row per feature, ranked: name, kind, status, test, p adj, effect, threshold, reason."""
+    rows = []
+    for name in report.ranking:
+        f = report.features[name]
+        rows.append([name, f.kind, _ICON.get(f.status, f.status), f.test or "-",
+                     _fmt(f.p_adjusted), f"{f.effect_name or '-'}={_fmt(f.effect)}",
+                     _fmt(f.threshold), f.reason])
+    return rows
+
+
+def summary_text(report: Any) -> str:
+    """Plain-text summary."""
+    lines = [f"Drift verdict: {report.verdict.upper()} — {report.reason}",
+             f"reference rows: {report.n_ref}, current rows: {report.n_cur}"
+             + (f", period {report.period[0]} .. {report.period[1]}" if report.period[0] else "")]
+    if report.drifted:
+        lines.append("drifted (most first): " + ", ".join(report.drifted))
+    if report.ranking_importance:
+        lines.append("by drift × importance: " + ", ".join(report.ranking_importance[:10]))
+    head = ["feature", "kind", "status", "test", "p adj", "effect", "threshold", "reason"]
+    rows = feature_rows(report)
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(len(head))]
+    for r in [head, *rows]:
+        lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    if report.prediction is not None:
+        p = report.prediction
+        lines.append(f"prediction {p.name}: {p.status} ({p.effect_name}={_fmt(p.effect)})")
+    if report.performance and report.performance.get("current"):
+        ref, cur = report.performance["reference"], report.performance["current"]
+        lines.append("performance (ref -> cur): " + ", ".join(
+            f"{k} {_fmt(ref.get(k))}->{_fmt(cur.get(k))}"
+            for k in ("accuracy", "precision", "recall", "fpr", "auc")))
+    if report.windows:
+        lines.append(f"windows ({report.window_spec}):")
+        for w in report.windows:
+            extra = f" drifted: {', '.join(w.drifted)}" if w.drifted else ""
+            perf = ""
+            if w.performance and w.performance.get("fpr") is not None:
+                perf = f" fpr={_fmt(w.performance['fpr'])}"
+            lines.append(f"  {w.key}  rows={w.n_rows}  {w.verdict}{perf}{extra}")
+    return "\n".join(lines)
+
+
+def markdown(report: Any) -> str:
+    """Markdown report (CI logs, pull-request comments)."""
+    out = [f"## Drift report: **{report.verdict.upper()}**", "", report.reason, "",
+           f"Reference rows: {report.n_ref} · current rows: {report.n_cur}"
+           + (f" · period {report.period[0]} – {report.period[1]}" if report.period[0] else ""),
+           "", "| feature | kind | status | test | p (adj.) | effect | threshold | note |",
+           "|---|---|---|---|---|---|---|---|"]
+    for r in feature_rows(report):
+        out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
+    if report.prediction is not None:
+        p = report.prediction
+        out += ["", f"Prediction `{p.name}`: {p.status} ({p.effect_name} = {_fmt(p.effect)})"]
+    if report.performance and report.performance.get("current"):
+        ref, cur = report.performance["reference"], report.performance["current"]
+        out += ["", "| metric | reference | current |", "|---|---|---|"]
+        for k in ("accuracy", "precision", "recall", "fpr", "auc"):
+            out.append(f"| {k} | {_fmt(ref.get(k))} | {_fmt(cur.get(k))} |")
+    if report.windows:
+        out += ["", f"### Windows ({report.window_spec})", "",
+                "| window | rows | verdict | drifted |", "|---|---|---|---|"]
+        for w in report.windows:
+            out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} |")
+    cfg = report.config
+    out += ["", f"Rule: {cfg.multiple_testing} at alpha={cfg.alpha}, drift = significant and "
+            "effect ≥ threshold."]
+    return "\n".join(out) + "\n"

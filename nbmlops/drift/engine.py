@@ -143,8 +143,8 @@ def summarise_column(col: dict[str, Any], s: Any) -> dict[str, Any]:
     if col["kind"] in ("numeric", "datetime"):
         vals, miss = kinds.numeric_values(s, col["kind"], col["name"])
         return numeric_summary(col["grid"], vals, miss)
-    keys, miss = kinds.category_keys(s, col["kind"], col.get("value_type", "str"))
-    return categorical_summary(keys, miss, set(col["counts"]))
+    counts, miss = kinds.category_counts(s, col["kind"], col.get("value_type", "str"))
+    return categorical_summary(counts, miss, set(col["counts"]))
 
 
 def compare(
@@ -159,6 +159,7 @@ def compare(
     importances: dict[str, float] | None = None,
     batch_size: int = 262_144,
     progress: bool | None = None,
+    digest: bool = False,
 ) -> Any:
     """Compare current data with a fitted reference profile.
 
@@ -183,6 +184,8 @@ def compare(
         Rows per batch when streaming files or slicing a frame.
     progress
         tqdm progress bar (default: on for files, off for in-memory frames).
+    digest
+        Record a full-content hash of an in-memory ``current`` frame in ``sources``.
 
     Returns
     -------
@@ -211,7 +214,7 @@ def compare(
         from nbmlops.hashing import frame_digest
 
         sources = {"kind": "dataframe", "rows": len(current),
-                   "digest": frame_digest(current) if len(current) <= 2_000_000 else None}
+                   "digest": frame_digest(current) if digest else None}
     elif isinstance(current, str) and src.is_snapshot_name(current):
         df = src.load_snapshot(current)
         _feed_frame(acc, df, batch_size, bool(progress))

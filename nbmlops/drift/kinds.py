@@ -34,9 +34,7 @@ def detect_kind(s: Any) -> tuple[str, str]:
         return "boolean", ""
     if t.is_datetime64_any_dtype(dtype):
         return "datetime", ""
-    if isinstance(dtype, pd.CategoricalDtype):
-        return "categorical", ""
-    if t.is_integer_dtype(dtype):
+    if t.is_integer_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
         nun = s.nunique(dropna=True)
         return ("categorical" if nun <= LOW_CARDINALITY else "numeric"), ""
     if t.is_float_dtype(dtype):
@@ -108,11 +106,13 @@ def numeric_values(s: Any, kind: str, name: str) -> tuple[np.ndarray, int]:
     return arr, miss
 
 
-def category_keys(s: Any, kind: str, value_type: str) -> tuple[Any, int]:
-    """Category keys (strings) of ``s`` as a pandas Series without missing, and the missing count.
+def category_counts(s: Any, kind: str, value_type: str) -> tuple[dict[str, int], int]:
+    """``({category key: count}, missing count)`` of ``s``.
 
-    ``value_type`` is the reference's (``int``, ``bool`` or ``str``) so that
-    ``1``, ``1.0`` and ``"1"`` compare equal for low-cardinality integers.
+    Values are counted in their own dtype and only the distinct values are
+    turned into string keys; ``value_type`` is the reference's (``int``,
+    ``bool`` or ``str``) so that ``1``, ``1.0`` and ``"1"`` compare equal for
+    low-cardinality integers.
     """
     import pandas as pd
     from pandas.api import types as t
@@ -120,20 +120,48 @@ def category_keys(s: Any, kind: str, value_type: str) -> tuple[Any, int]:
     n = len(s)
     if isinstance(s.dtype, pd.CategoricalDtype):
         s = s.astype(object)
-    s = s.dropna()
-    miss = n - len(s)
-    if value_type == "int":
-        if t.is_numeric_dtype(s.dtype) and not t.is_bool_dtype(s.dtype):
-            vals = s.to_numpy(dtype="float64")
-            if np.all(np.isfinite(vals)) and np.all(vals == np.round(vals)):
-                return pd.Series(vals.astype("int64")).astype(str), miss
-        elif t.is_string_dtype(s.dtype) or s.dtype == object:
-            msg = f"reference is integer-coded categories, current dtype is {s.dtype}"
-            raise KindMismatchError(msg)
-    if value_type == "bool" and not (
-            t.is_bool_dtype(s.dtype) or pd.api.types.infer_dtype(s) == "boolean"):
-            raise KindMismatchError(f"reference is boolean, current dtype is {s.dtype}")
-    return s.astype(str), miss
+    dtype = s.dtype
+    if value_type == "int" and (t.is_string_dtype(dtype) and dtype != np.dtype(object)):
+        raise KindMismatchError(f"reference is integer-coded categories, current dtype is {dtype}")
+    if value_type == "bool" and not t.is_bool_dtype(dtype) and dtype != np.dtype(object):
+        raise KindMismatchError(f"reference is boolean, current dtype is {dtype}")
+    raw = _value_counts(s)
+    miss = n - sum(raw.values())
+    out: dict[str, int] = {}
+    for k, c in raw.items():
+        key = _key(k, value_type)
+        out[key] = out.get(key, 0) + c
+    return out, miss
+
+
+def _key(v: Any, value_type: str) -> str:
+    if value_type == "int" and isinstance(v, float | np.floating) and float(v).is_integer():
+        return str(int(v))
+    if isinstance(v, np.generic):
+        v = v.item()
+    return str(v)
+
+
+def _value_counts(s: Any) -> dict[Any, int]:
+    """Counts of non-missing values (pyarrow for strings, pandas otherwise)."""
+    from pandas.api import types as t
+
+    if t.is_string_dtype(s.dtype) and s.dtype != np.dtype(object):
+        try:
+            import pyarrow as pa
+            import pyarrow.compute as pc
+
+            arr = pa.array(s.array) if not hasattr(s.array, "_pa_array") else s.array._pa_array
+            vc = pc.value_counts(arr)
+            vals, cnts = vc.field(0).to_pylist(), vc.field(1).to_pylist()
+            return {v: c for v, c in zip(vals, cnts, strict=True) if v is not None}
+        except Exception:  # pragma: no cover - fall back to pandas
+            pass
+    try:
+        vc = s.value_counts(dropna=True)
+    except TypeError:  # unhashable objects (lists, dicts)
+        vc = s.dropna().astype(str).value_counts()
+    return {k: int(c) for k, c in vc.items()}
 
 
 def value_type(s: Any, kind: str) -> str:

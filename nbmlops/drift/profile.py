@@ -257,7 +257,7 @@ def _numeric_profile(s: Any, kind: str, name: str, n_bins: int, grid_size: int,
     if len(finite) == 0:
         return {**out, "status": "skipped", "reason": "no finite values in the reference"}
     x = np.sort(finite)
-    uniq = np.unique(x)
+    uniq = x[np.concatenate([[True], x[1:] != x[:-1]])]
     exact = len(uniq) <= exact_max
     if exact:
         grid = uniq
@@ -274,8 +274,8 @@ def _numeric_profile(s: Any, kind: str, name: str, n_bins: int, grid_size: int,
 
 def _categorical_profile(s: Any, kind: str) -> dict[str, Any]:
     vt = kinds.value_type(s, kind)
-    keys, n_missing = kinds.category_keys(s, kind, vt)
-    summ = categorical_summary(keys, n_missing, set())
+    counts, n_missing = kinds.category_counts(s, kind, vt)
+    summ = categorical_summary(counts, n_missing, set())
     counts = dict(sorted(summ["new"].items(), key=lambda kv: (-kv[1], kv[0])))
     out = {"n": summ["n"], "n_missing": n_missing, "value_type": vt, "counts": counts,
            "calibrated": {}}

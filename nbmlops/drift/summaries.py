@@ -51,9 +51,9 @@ def numeric_summary(grid: np.ndarray, values: np.ndarray, n_missing: int) -> dic
     return out
 
 
-def categorical_summary(keys: Any, n_missing: int, known: set[str]) -> dict[str, Any]:
-    """Summarise category keys (a pandas Series of str without missing)."""
-    counts = _value_counts(keys)
+def categorical_summary(counts: dict[str, int], n_missing: int, known: set[str]
+                        ) -> dict[str, Any]:
+    """Summarise ``{category: count}`` (missing excluded) against reference categories."""
     known_counts: dict[str, int] = {}
     new: dict[str, int] = {}
     for k, c in counts.items():
@@ -63,20 +63,8 @@ def categorical_summary(keys: Any, n_missing: int, known: set[str]) -> dict[str,
         top = sorted(new.items(), key=lambda kv: -kv[1])
         new = dict(top[:MAX_NEW])
         new_other = sum(c for _, c in top[MAX_NEW:])
-    return {"kind": "categorical", "n": len(keys), "n_missing": int(n_missing),
+    return {"kind": "categorical", "n": int(sum(counts.values())), "n_missing": int(n_missing),
             "counts": known_counts, "new": new, "new_other": new_other}
-
-
-def _value_counts(keys: Any) -> dict[str, int]:
-    try:
-        import pyarrow as pa
-        import pyarrow.compute as pc
-
-        arr = pa.array(keys.to_numpy(dtype=object)) if keys.dtype == object else pa.array(keys)
-        vc = pc.value_counts(arr)
-        return dict(zip(vc.field(0).to_pylist(), vc.field(1).to_pylist(), strict=True))
-    except Exception:  # pragma: no cover - pyarrow could not take the values
-        return {str(k): int(v) for k, v in keys.value_counts().items()}
 
 
 def empty_like(summary: dict[str, Any]) -> dict[str, Any]:

@@ -33,15 +33,31 @@ def _summary(run: Any) -> dict[str, Any]:
     }
 
 
+#: (tracking uri, experiment id, fingerprint) -> last run of that cell seen by this kernel
+_LAST_OF_CELL: dict[tuple[str, str, str], dict[str, Any] | None] = {}
+
+
 def compare(client: Any, result: Any) -> None:
-    """Fill ``result.previous`` (same cell fingerprint) and ``result.best`` (experiment)."""
+    """Fill ``result.previous`` (same cell fingerprint) and ``result.best`` (experiment).
+
+    The previous run of a cell is looked up in the store once per kernel and
+    then remembered (it is almost always this kernel's own last run); the
+    best run is queried every time so runs of other kernels count.
+    """
     fp = result.tags.get("nbmlops.cell.fingerprint")
     exp = [result.experiment_id]
     if fp:
-        runs = client.search_runs(exp, filter_string=f"tags.`nbmlops.cell.fingerprint` = '{fp}'",
-                                  order_by=["attributes.start_time DESC"], max_results=2)
-        prev = [r for r in runs if r.info.run_id != result.run_id]
-        result.previous = _summary(prev[0]) if prev else None
+        key = (result.tracking_uri, str(result.experiment_id), fp)
+        if key not in _LAST_OF_CELL:
+            runs = client.search_runs(
+                exp, filter_string=f"tags.`nbmlops.cell.fingerprint` = '{fp}'",
+                order_by=["attributes.start_time DESC"], max_results=2)
+            prev = [r for r in runs if r.info.run_id != result.run_id]
+            _LAST_OF_CELL[key] = _summary(prev[0]) if prev else None
+        result.previous = _LAST_OF_CELL[key]
+        _LAST_OF_CELL[key] = {"run_id": result.run_id, "run_name": result.run_name,
+                              "status": result.status, "metrics": dict(result.metrics),
+                              "params": dict(result.params)}
     metric = primary_metric(result.metrics)
     if metric:
         order = "DESC" if higher_is_better(metric) else "ASC"

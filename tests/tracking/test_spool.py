@@ -6,7 +6,7 @@ from click.testing import CliRunner
 
 from nbmlops.config import load_config
 from nbmlops.tracking.record import RunRecord
-from nbmlops.tracking.spool import pending, spool, sync
+from nbmlops.tracking.spool import pending, spool
 from tests.tracking._helpers import all_runs, artifact_text
 
 

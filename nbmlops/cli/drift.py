@@ -1,0 +1,60 @@
+"""``nbmlops drift REF CUR``: the CI drift gate (options -> :func:`nbmlops.drift.gate.run_gate`)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+
+@click.command()
+@click.argument("reference")
+@click.argument("current", nargs=-1, required=True)
+@click.option("--window", "-w", default=None,
+              help="Per-window verdicts: a frequency on --time-column ('1h', '1D', '7D') or a "
+                   "row count.")
+@click.option("--time-column", "-t", default=None, help="Timestamp column for --window.")
+@click.option("--config", "-c", "config", default=None,
+              help="Drift YAML (default: the project's drift.yaml when present).")
+@click.option("--fail-on", type=click.Choice(["drift", "warn"]), default="drift",
+              show_default=True, help="Exit 1 on this verdict or worse.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["md", "json", "html"]), default="md",
+              show_default=True, help="Report format.")
+@click.option("--output", "-o", default=None,
+              help="Write the report here (default: stdout; html needs a file).")
+@click.option("--mlflow", "log_mlflow", is_flag=True,
+              help="Log statistics and the report to an MLflow run in the project's store.")
+@click.option("--on-drift", default=None,
+              help="Shell command to run when the gate fires (outcome goes to the audit log).")
+@click.option("--audit-log", default=None,
+              help="Append-only JSONL audit log (default .nbmlops/drift_audit.jsonl).")
+@click.option("--target", default=None, help="Label column (when REF is data).")
+@click.option("--prediction", default=None, help="Model output column (when REF is data).")
+@click.option("--exclude", "-x", multiple=True,
+              help="Column to leave out (repeatable; when REF is data), e.g. an id column.")
+def drift(reference: str, current: tuple[str, ...], window: str | None, time_column: str | None,
+          config: str | None, fail_on: str, fmt: str, output: str | None, log_mlflow: bool,
+          on_drift: str | None, audit_log: str | None, target: str | None,
+          prediction: str | None, exclude: tuple[str, ...]) -> None:
+    """Compare CURRENT data with REFERENCE and exit 0 (no drift), 1 (drift) or 2 (bad input).
+
+    REFERENCE is a saved profile JSON, a Parquet/CSV/JSONL file, folder or glob,
+    or a snapshot name such as train@3. CURRENT is files, folders, globs or a
+    snapshot name (several paths are read as one dataset). Every run is
+    appended to the audit log.
+    """
+    from nbmlops.drift.gate import run_gate
+
+    cur: object = current[0] if len(current) == 1 else list(current)
+    result = run_gate(reference, cur, config=config, window=window, time_column=time_column,
+                      fail_on=fail_on, fmt=fmt, output=output, log_mlflow=log_mlflow,
+                      on_drift=on_drift, audit_log=audit_log, target=target,
+                      prediction=prediction, exclude=list(exclude) or None)
+    if output is None:
+        click.echo(result.text)
+    else:
+        click.echo(f"{result.report.verdict}: {result.report.reason} (report: {output})")
+    if result.audit.get("on_drift"):
+        hook = result.audit["on_drift"]
+        click.echo(f"on-drift: {hook['command']!r} exited {hook.get('returncode')}", err=True)
+    sys.exit(result.exit_code)

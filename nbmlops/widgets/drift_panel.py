@@ -1,0 +1,453 @@
+"""The drift panel: an ipywidgets view of a :class:`~nbmlops.drift.report.DriftReport`.
+
+>>> panel = nbmlops.drift_panel(profile, live_df, time_column="ts", window="1D")  # doctest: +SKIP
+
+What it shows (all from the report's cached summaries, never raw rows):
+
+- a header with the dataset verdict, period and windows, row counts and thresholds;
+- the feature table ranked by severity (status badges, sparklines over windows,
+  change in missing share, new/vanished categories);
+- the drill-down of the selected feature: distributions on the reference bins,
+  ECDFs with the KS distance, per-bin PSI contributions, effect per window;
+- a tab with prediction drift and performance over time (when labels exist);
+- a window selector and threshold controls that re-derive verdicts from the
+  summaries (:meth:`DriftReport.with_config` / :meth:`DriftReport.select_windows`),
+  and "export config" writing the YAML the CI gate reads.
+
+Figures are plotly figures shown in ``Output`` widgets through plotly's own
+mime type (rendered by the ``jupyterlab-plotly`` extension that ships with
+plotly). plotly's ``FigureWidget`` would need the ``anywidget`` package, which
+nbmlops does not depend on. The mimebundle also carries a static HTML
+fallback for nbconvert, VS Code without a widget manager and GitHub.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as w
+
+from nbmlops.exceptions import DriftError
+from nbmlops.widgets import figures as figs
+from nbmlops.widgets import static
+
+DRILL = ("distribution", "ecdf", "psi", "timeline")
+PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
+
+
+def _output(cls: str) -> w.Output:
+    out = w.Output(layout=w.Layout(width="49%", min_height="270px"))
+    out.add_class(cls)
+    return out
+
+
+class DriftPanel(w.VBox):
+    """Interactive drift report (see module docstring).
+
+    Parameters
+    ----------
+    report
+        The :class:`DriftReport` to show; it must hold its summaries
+        (``report.state``) for the window selector and threshold controls.
+    export_path
+        Default path of "export config" (the CI gate's YAML).
+    """
+
+    def __init__(self, report: Any, export_path: str | os.PathLike[str] = "drift.yaml",
+                 **kwargs: Any) -> None:
+        self._base = report
+        self.config = report.config
+        self.report = report
+        self.figures: dict[str, Any] = {}
+        self.monitor: Any = None
+        self._syncing = False
+        self._build(str(export_path))
+        super().__init__(children=[self.header, self.live_box, self.tabs],
+                         **kwargs)
+        self.add_class("nbmlops-drift-panel")
+        self._render()
+
+    # -- layout ------------------------------------------------------------------
+    def _build(self, export_path: str) -> None:
+        self.header = w.HTML()
+        self.header.add_class("nbmlops-panel-header")
+        self.live_status = w.HTML()
+        self.stop_button = w.Button(description="Stop live", icon="stop",
+                                    button_style="warning")
+        self.stop_button.on_click(lambda _: self.stop())
+        self.live_box = w.HBox([self.live_status, self.stop_button],
+                               layout=w.Layout(display="none"))
+        self.window = w.Dropdown(description="Window", options=[("all windows", "all")],
+                                 value="all", layout=w.Layout(width="360px"))
+        self.window.observe(self._on_window, "value")
+        self.feature = w.Select(description="Feature", options=[], rows=6,
+                                layout=w.Layout(width="360px"))
+        self.feature.add_class("nbmlops-feature-select")
+        self.feature.observe(self._on_feature, "value")
+        self.table = w.HTML()
+        self.table.add_class("nbmlops-table")
+        self.drill = {k: _output(f"nbmlops-drill-{k}") for k in DRILL}
+        drill = w.VBox([w.HBox([self.drill["distribution"], self.drill["ecdf"]]),
+                        w.HBox([self.drill["psi"], self.drill["timeline"]])])
+        drill.add_class("nbmlops-drill")
+        features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, drill])
+        self.metric = w.Dropdown(description="Metric", options=PERF_METRICS, value="fpr")
+        self.metric.observe(lambda _: self._render_prediction(), "value")
+        self.pred_out = {k: _output(f"nbmlops-pred-{k}")
+                         for k in ("distribution", "timeline", "performance")}
+        pred_tab = w.VBox([w.HBox([self.pred_out["distribution"], self.pred_out["timeline"]]),
+                           self.metric, self.pred_out["performance"]])
+        self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
+        for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
+            self.tabs.set_title(i, title)
+
+    def _build_settings(self, export_path: str) -> w.VBox:
+        from nbmlops.drift.config import CATEGORICAL_EFFECTS, CORRECTIONS, NUMERIC_EFFECTS
+
+        style = {"description_width": "150px"}
+        lay = w.Layout(width="330px")
+        self.controls = {
+            "numeric_effect": w.Dropdown(description="numeric effect", options=NUMERIC_EFFECTS,
+                                         style=style, layout=lay),
+            "numeric_threshold": w.BoundedFloatText(description="numeric threshold", min=0,
+                                                    max=1e6, step=0.01, style=style, layout=lay),
+            "categorical_effect": w.Dropdown(description="categorical effect",
+                                             options=CATEGORICAL_EFFECTS, style=style,
+                                             layout=lay),
+            "categorical_threshold": w.BoundedFloatText(description="categorical threshold",
+                                                        min=0, max=1e6, step=0.01, style=style,
+                                                        layout=lay),
+            "alpha": w.BoundedFloatText(description="alpha", min=1e-12, max=0.999, step=0.01,
+                                        style=style, layout=lay),
+            "multiple_testing": w.Dropdown(description="multiple testing", options=CORRECTIONS,
+                                           style=style, layout=lay),
+            "drift_share": w.BoundedFloatText(description="drift share >", min=0, max=0.999,
+                                              step=0.05, style=style, layout=lay),
+            "feature_threshold": w.FloatText(description="selected feature thr.", style=style,
+                                             layout=lay),
+        }
+        for c in self.controls.values():
+            c.observe(self._on_control, "value")
+        self.export_path = w.Text(value=export_path, description="config file", style=style,
+                                  layout=lay)
+        self.export_button = w.Button(description="Export config", icon="download")
+        self.export_button.on_click(lambda _: self.export_config())
+        self.settings_status = w.HTML()
+        return w.VBox([*self.controls.values(), w.HBox([self.export_path, self.export_button]),
+                       self.settings_status])
+
+    # -- state changes -------------------------------------------------------------
+    def set_base(self, report: Any) -> None:
+        """Replace the report (live mode) keeping the thresholds and window in force."""
+        self._base = report
+        self._apply()
+
+    def set_config(self, config: Any) -> None:
+        """Re-derive every verdict under ``config`` (a DriftConfig, dict or YAML path)."""
+        from nbmlops.drift.report import _as_config
+
+        self.config = _as_config(config)
+        self._apply()
+
+    def select_window(self, key: str) -> None:
+        """Show window ``key`` (``"all"``: the whole period)."""
+        self.window.value = key
+
+    def select_feature(self, name: str) -> None:
+        """Show the drill-down of feature ``name``."""
+        if name not in self._selectable():
+            raise DriftError(f"No feature {name!r} in this report.", column=name)
+        self.feature.value = name
+
+    def _apply(self) -> None:
+        full = self._base if self._base.config == self.config else \
+            self._base.with_config(self.config)
+        key = self.window.value
+        keys = [wr.key for wr in full.windows]
+        self._full = full
+        self.report = full if key == "all" or key not in keys else full.select_windows([key])
+        self._render()
+
+    def _on_window(self, change: dict[str, Any]) -> None:
+        if not self._syncing:
+            self._apply()
+
+    def _on_feature(self, change: dict[str, Any]) -> None:
+        if not self._syncing and change["new"]:
+            self._render_drill()
+            self._sync_controls()
+            self.table.value = static.table_html(self.report, selected=self.feature.value)
+
+    def _on_control(self, change: dict[str, Any]) -> None:
+        if self._syncing:
+            return
+        c = {k: v.value for k, v in self.controls.items()}
+        cfg = self.config
+        try:
+            cfg = cfg.replace(
+                alpha=float(c["alpha"]), multiple_testing=c["multiple_testing"],
+                drift_share=float(c["drift_share"]),
+                numeric=cfg.numeric.merged(type(cfg.numeric)(
+                    effect=c["numeric_effect"], threshold=float(c["numeric_threshold"]))),
+                categorical=cfg.categorical.merged(type(cfg.categorical)(
+                    effect=c["categorical_effect"],
+                    threshold=float(c["categorical_threshold"]))))
+            name = self.feature.value
+            if change["owner"] is self.controls["feature_threshold"] and name:
+                cfg = cfg.with_feature(name, threshold=float(c["feature_threshold"]))
+        except Exception as exc:  # ConfigError: show it next to the controls, keep the old rules
+            self.settings_status.value = f'<span style="color:#c62828">{exc}</span>'
+            return
+        self.settings_status.value = ""
+        self.set_config(cfg)
+
+    def export_config(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the thresholds in force as the YAML the CI gate reads; return the path."""
+        target = Path(path or self.export_path.value)
+        self.config.save(target)
+        self.settings_status.value = (f"wrote <code>{target}</code>: run "
+                                      f"<code>nbmlops drift ... --config {target}</code> in CI")
+        return target
+
+    # -- rendering -----------------------------------------------------------------
+    def _selectable(self) -> list[str]:
+        names = [f.name for f in static.feature_rows(self.report)]
+        if self.report.prediction is not None:
+            names.append(self.report.prediction.name)
+        return names
+
+    def _render(self) -> None:
+        self._syncing = True
+        try:
+            rep = self.report
+            self.header.value = static.header_html(rep, self.window.value)
+            opts = [("all windows", "all")] + [(f"{wr.key} ({wr.n_rows:,} rows)", wr.key)
+                                               for wr in self._windows()]
+            if list(self.window.options) != opts:
+                keep = self.window.value
+                self.window.options = opts
+                self.window.value = keep if keep in [v for _, v in opts] else "all"
+            names = [f.name for f in static.feature_rows(rep)]
+            labels = [(f"{rep.features[n].status.upper():7} {n}", n) for n in names]
+            old = self.feature.value
+            if list(self.feature.options) != labels:
+                self.feature.options = labels
+            self.feature.value = old if old in names else (names[0] if names else None)
+            self.table.value = static.table_html(rep, selected=self.feature.value)
+            self._sync_controls()
+        finally:
+            self._syncing = False
+        self._render_drill()
+        self._render_prediction()
+
+    def _windows(self) -> list[Any]:
+        return list(getattr(self, "_full", self._base).windows)
+
+    def _sync_controls(self) -> None:
+        was, self._syncing = self._syncing, True
+        try:
+            cfg = self.config
+            n, c = cfg.spec_for("", "numeric"), cfg.spec_for("", "categorical")
+            values = {"numeric_effect": n.effect, "categorical_effect": c.effect,
+                      "numeric_threshold": _num(n.threshold),
+                      "categorical_threshold": _num(c.threshold), "alpha": cfg.alpha,
+                      "multiple_testing": cfg.multiple_testing, "drift_share": cfg.drift_share}
+            f = self.report.features.get(self.feature.value or "")
+            values["feature_threshold"] = _num(f.threshold if f else None)
+            for k, v in values.items():
+                if v is not None:
+                    self.controls[k].value = v
+        finally:
+            self._syncing = was
+
+    def _feature(self, name: str | None) -> Any:
+        rep = self.report
+        if name in rep.features:
+            return rep.features[name]
+        if rep.prediction is not None and rep.prediction.name == name:
+            return rep.prediction
+        return None
+
+    def _render_drill(self) -> None:
+        f = self._feature(self.feature.value)
+        if f is None:
+            for out in self.drill.values():
+                out.outputs = ()
+            self.figures = {}
+            return
+        self.figures = {
+            "distribution": figs.distribution_figure(f), "ecdf": figs.ecdf_figure(f),
+            "psi": figs.psi_figure(f), "timeline": figs.timeline_figure(self._full_or_base(),
+                                                                         f.name)}
+        for k, fig in self.figures.items():
+            self.drill[k].outputs = (figs.plotly_bundle(fig),)
+
+    def _full_or_base(self) -> Any:
+        return getattr(self, "_full", self._base)
+
+    def _render_prediction(self) -> None:
+        rep, full = self.report, self._full_or_base()
+        pred = rep.prediction
+        if pred is not None:
+            self.figures["prediction"] = figs.distribution_figure(pred)
+            self.figures["prediction_timeline"] = figs.timeline_figure(full, pred.name)
+        else:
+            empty = figs._empty(figs._figure("prediction"), "no prediction column in the "
+                                "reference profile")
+            self.figures["prediction"] = self.figures["prediction_timeline"] = empty
+        self.figures["performance"] = figs.performance_figure(full, self.metric.value)
+        self.pred_out["distribution"].outputs = (figs.plotly_bundle(self.figures["prediction"]),)
+        self.pred_out["timeline"].outputs = (
+            figs.plotly_bundle(self.figures["prediction_timeline"]),)
+        self.pred_out["performance"].outputs = (figs.plotly_bundle(self.figures["performance"]),)
+
+    # -- live mode -----------------------------------------------------------------
+    def show_live_status(self, monitor: Any) -> None:
+        """Show the live monitor's state (called from its thread)."""
+        self.live_box.layout.display = "flex"
+        state = "watching" if monitor.running else "stopped"
+        err = f' <span style="color:#c62828">error: {monitor.error}</span>' \
+            if monitor.error else ""
+        self.live_status.value = (f"<b>live</b> {state} <code>{monitor.tail.spec}</code> every "
+                                  f"{monitor.interval:g}s: {monitor.tail.rows_read:,} rows read, "
+                                  f"{monitor.polls} polls{err}")
+        self.stop_button.disabled = not monitor.running
+
+    def stop(self) -> None:
+        """Stop live mode (no-op when not live)."""
+        if self.monitor is not None:
+            self.monitor.stop()
+
+    # -- display -------------------------------------------------------------------
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        bundle = super()._repr_mimebundle_(**kwargs) or {}
+        bundle["text/html"] = static.static_html(self.report)
+        bundle["text/plain"] = self.report.summary()
+        return bundle
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, int | float) else None
+
+
+def drift_panel(
+    profile: Any,
+    current: Any = None,
+    *,
+    time_column: str | None = None,
+    window: Any = None,
+    config: Any = None,
+    live: str | float | None = None,
+    export_path: str | os.PathLike[str] | None = None,
+    target: str | None = None,
+    prediction: str | None = None,
+    **compare_kwargs: Any,
+) -> DriftPanel:
+    """Compare ``current`` with a reference and return the interactive panel.
+
+    Parameters
+    ----------
+    profile
+        A fitted :class:`~nbmlops.drift.profile.ReferenceProfile`, a path to
+        its JSON, reference data (DataFrame, file, ``name@version``) to fit
+        one from, or an existing :class:`DriftReport` (then ``current`` is None).
+    current
+        Current data: DataFrame, Parquet/CSV/JSONL file, folder or glob, or a
+        snapshot name. In live mode, the growing file or folder.
+    time_column, window
+        Windowing (``window="1D"`` on ``time_column``, or a row count).
+    config
+        :class:`DriftConfig`, dict or YAML path; default: the project's
+        ``drift_config`` file when it exists, else the default rules.
+    live
+        Poll interval (``"30s"``) to watch ``current`` for new rows.
+    export_path
+        Where "export config" writes (default: the project's ``drift_config``).
+    target, prediction
+        Label and model-output columns, used when a profile is fitted here.
+    **compare_kwargs
+        Passed to :func:`nbmlops.drift.engine.compare` (``labels``, ``id_column`` ...).
+
+    Returns
+    -------
+    DriftPanel
+    """
+    from nbmlops.config import load_config
+    from nbmlops.drift.report import DriftReport
+
+    default_cfg = load_config().drift_config
+    if config is None and Path(default_cfg).is_file():
+        config = default_cfg
+    export = export_path or default_cfg
+    if isinstance(profile, DriftReport):
+        if current is not None or live:
+            raise DriftError("Pass either a DriftReport or a profile and current data.",
+                             parameter="current")
+        report = profile if config is None else profile.with_config(config)
+        return DriftPanel(report, export_path=export)
+    if current is None:
+        raise DriftError("drift_panel needs current data (a DataFrame, file or folder).",
+                         parameter="current")
+    profile = _as_profile(profile, time_column, target, prediction)
+    if live:
+        return _live_panel(profile, current, time_column, window, config, live, export)
+    if "progress" not in compare_kwargs:
+        compare_kwargs["progress"] = None if not hasattr(current, "__len__") or \
+            isinstance(current, str) else len(current) >= 1_000_000
+    report = profile.compare(current, time_column=time_column, window=window, config=config,
+                             **compare_kwargs)
+    return DriftPanel(report, export_path=export)
+
+
+def _as_profile(profile: Any, time_column: str | None, target: str | None = None,
+                prediction: str | None = None) -> Any:
+    from nbmlops.drift.profile import ReferenceProfile, fit_reference, load_profile
+    from nbmlops.drift.sources import load_frame
+
+    if isinstance(profile, ReferenceProfile):
+        return profile
+    if isinstance(profile, str | os.PathLike) and str(profile).endswith(".json") \
+            and Path(profile).is_file():
+        return load_profile(profile)
+    df, _ = load_frame(profile, role="reference")
+    tcol = time_column if time_column in df.columns else None  # logs have it, training data rarely
+    return fit_reference(df, target=target, prediction=prediction, time_column=tcol)
+
+
+def _progress_bar() -> Any:
+    from tqdm.auto import tqdm
+
+    return tqdm(unit="rows", unit_scale=True, desc="drift", leave=False)
+
+
+def _live_panel(profile: Any, current: Any, time_column: str | None, window: Any,
+                config: Any, live: str | float, export: Any) -> DriftPanel:
+    from nbmlops.drift.config import DriftConfig
+    from nbmlops.drift.evaluate import evaluate_state
+    from nbmlops.drift.report import _as_config
+    from nbmlops.widgets.live import LiveMonitor, parse_interval
+
+    if not isinstance(current, str | os.PathLike):
+        raise DriftError("Live mode watches a file or folder: pass its path as current.",
+                         parameter="current")
+    interval = parse_interval(live)
+    cfg = _as_config(config) if config is not None else DriftConfig()
+    # a placeholder report until the first rows arrive: the reference against itself is empty
+    monitor = LiveMonitor(None, profile, current, interval, time_column, window)
+    bar = _progress_bar()
+    for df in monitor.tail.read_new():
+        monitor.acc.add(df)
+        bar.update(len(df))
+    bar.close()
+    if monitor.acc.rows == 0:
+        raise DriftError(f"{current} has no rows yet; start live mode once the log has some.",
+                         path=str(current))
+    state = monitor.acc.state({"current": {"kind": "live", "path": str(current)}})
+    panel = DriftPanel(evaluate_state(state, cfg), export_path=export)
+    monitor.panel = panel
+    panel.monitor = monitor
+    monitor.start()
+    panel.show_live_status(monitor)
+    return panel

@@ -1,0 +1,133 @@
+"""HTML of a drift report without JavaScript.
+
+The panel's header and feature table, and the static fallback put in the
+same mimebundle as the widget.
+
+The fallback is what nbconvert's HTML export, VS Code without a widget manager
+and GitHub's notebook viewer show: the verdict, the period and thresholds, and
+the top features with inline-SVG sparklines. It is a few KB whatever the size
+of the data, because a report holds summaries only.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from nbmlops.widgets.figures import COLOURS, series, sparkline_svg
+
+_CSS = (
+    "<style>.nbmlops-drift{font-family:system-ui,sans-serif;font-size:13px}"
+    ".nbmlops-drift table{border-collapse:collapse}"
+    ".nbmlops-drift th,.nbmlops-drift td{padding:2px 8px;border-bottom:1px solid #ddd;"
+    "text-align:left;vertical-align:middle}"
+    ".nbmlops-badge{color:#fff;border-radius:8px;padding:1px 7px;font-size:11px}</style>"
+)
+
+
+def _e(text: Any) -> str:
+    return html.escape(str(text))
+
+
+def _num(v: Any, fmt: str = ".3g") -> str:
+    return "–" if v is None else format(v, fmt)
+
+
+def badge(status: str, reason: str = "") -> str:
+    """A coloured status pill; the reason shows as tooltip and, for errors, as text."""
+    colour = COLOURS.get(status, "#757575")
+    tip = f' title="{_e(reason)}"' if reason else ""
+    text = f" {_e(reason)}" if reason and status in ("error", "skipped") else ""
+    return (f'<span class="nbmlops-badge" style="background:{colour}"{tip}>{_e(status)}</span>'
+            f'<small>{text}</small>')
+
+
+def thresholds_text(config: Any) -> str:
+    """One line naming the rules in force."""
+    n, c = config.spec_for("", "numeric"), config.spec_for("", "categorical")
+    custom = f"; {len(config.features)} per-feature rule(s)" if config.features else ""
+    return (f"numeric {n.test} + {n.effect} ≥ {n.threshold}; categorical {c.test} + "
+            f"{c.effect} ≥ {c.threshold}; alpha {config.alpha} ({config.multiple_testing}); "
+            f"drift share > {config.drift_share}{custom}")
+
+
+def header_html(report: Any, window: str = "all") -> str:
+    """Verdict, period and windows, row counts and thresholds."""
+    start, end = report.period or (None, None)
+    period = f"{start or '?'} → {end or '?'}" if (start or end) else "whole current data"
+    windows = len(report.windows)
+    spec = f" of {report.window_spec}" if report.window_spec else ""
+    shown = "" if window == "all" else f" — showing window <b>{_e(window)}</b>"
+    drifted = ", ".join(_e(n) for n in report.drifted[:5]) or "none"
+    return (
+        f'<div class="nbmlops-drift nbmlops-header">'
+        f'<b style="font-size:15px">Dataset verdict: {badge(report.verdict)}</b> '
+        f"<span>{_e(report.reason)}</span><br>"
+        f"Period {_e(period)}, {windows} window(s){_e(spec)}{shown}; "
+        f"reference {report.n_ref:,} rows, current {report.n_cur:,} rows. "
+        f"Drifted: {drifted}<br><small>Thresholds: {_e(thresholds_text(report.config))}"
+        "</small></div>"
+    )
+
+
+def _categories(f: Any) -> str:
+    parts = []
+    if f.new_categories:
+        shown = ", ".join(_e(k) for k in list(f.new_categories)[:3])
+        more = "…" if len(f.new_categories) > 3 else ""
+        parts.append(f"new: {shown}{more}")
+    if f.vanished_categories:
+        shown = ", ".join(_e(k) for k in f.vanished_categories[:3])
+        more = "…" if len(f.vanished_categories) > 3 else ""
+        parts.append(f"gone: {shown}{more}")
+    return "; ".join(parts)
+
+
+def _missing(f: Any) -> str:
+    delta = (f.missing_cur or 0.0) - (f.missing_ref or 0.0)
+    return "–" if abs(delta) < 5e-4 else f"{delta:+.1%}"
+
+
+def feature_rows(report: Any) -> list[Any]:
+    """Features (and the prediction) in severity order."""
+    names = [n for n in report.ranking if n in report.features]
+    names += [n for n in report.features if n not in names]
+    return [report.features[n] for n in names]
+
+
+def table_html(report: Any, top: int | None = None, selected: str | None = None) -> str:
+    """The feature table, ranked by severity (``top`` rows at most)."""
+    rows = feature_rows(report)
+    more = len(rows) - top if top is not None and len(rows) > top else 0
+    rows = rows[:top] if top is not None else rows
+    head = ("<tr><th>#</th><th>feature</th><th>status</th><th>method</th><th>statistic</th>"
+            "<th>p-value</th><th>effect</th><th>threshold</th><th>over windows</th>"
+            "<th>Δ missing</th><th>categories</th></tr>")
+    body = []
+    for i, f in enumerate(rows, 1):
+        _, values, _ = series(report, f.name)
+        thr = f.threshold if isinstance(f.threshold, int | float) else None
+        style = ' style="background:#fff8e1"' if f.name == selected else ""
+        p = f.p_adjusted if f.p_adjusted is not None else f.p_value
+        body.append(
+            f'<tr data-feature="{_e(f.name)}"{style}><td>{i}</td><td><b>{_e(f.name)}</b> '
+            f"<small>{_e(f.kind)}</small></td><td>{badge(f.status, f.reason)}</td>"
+            f"<td>{_e(f.test or '–')} / {_e(f.effect_name or '–')}</td>"
+            f"<td>{_num(f.statistic)}</td><td>{_num(p, '.2g')}</td>"
+            f"<td>{_num(f.effect)}</td><td>{_num(thr, 'g')}</td>"
+            f"<td>{sparkline_svg(values, thr)}</td><td>{_missing(f)}</td>"
+            f"<td>{_categories(f)}</td></tr>"
+        )
+    note = f"<small>… and {more} more feature(s)</small>" if more else ""
+    return (f'<div class="nbmlops-drift"><table class="nbmlops-feature-table">{head}'
+            f'{"".join(body)}</table>{note}</div>')
+
+
+def static_html(report: Any, top: int = 10) -> str:
+    """The static fallback: CSS, header and the top ``top`` features (no JavaScript)."""
+    return (f'{_CSS}<div class="nbmlops-drift nbmlops-static">{header_html(report)}'
+            f"{table_html(report, top=top)}<small>Static view of an nbmlops drift panel; "
+            "open the notebook in Jupyter for the interactive panel.</small></div>")
+
+
+CSS = _CSS

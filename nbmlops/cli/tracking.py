@@ -10,13 +10,12 @@ import click
 
 @click.command()
 @click.option("--port", type=int, default=None, help="Port (default: a free one).")
-@click.option("--experiment", default=None, help="Experiment (default: configured).")
-def ui(port: int | None, experiment: str | None) -> None:
+def ui(port: int | None) -> None:
     """Start the MLflow UI for the project's store and keep it running (Ctrl-C stops it)."""
     from nbmlops.config import load_config
     from nbmlops.tracking.ui import start_ui
 
-    server = start_ui(load_config(experiment=experiment), port=port)
+    server = start_ui(load_config(), port=port)
     click.echo(f"MLflow UI: {server.url}  (Ctrl-C to stop)")
     if server.proc is None:
         return

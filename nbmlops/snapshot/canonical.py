@@ -13,6 +13,7 @@ The file is hashed with md5 *while* it is written: bytes go through
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -90,6 +91,10 @@ def to_table(data: Any) -> tuple[Any, str]:
     check_names(list(table.schema.names) if kind != "pandas" else [])
     if kind != "pyarrow":
         table = table.combine_chunks() if any(c.num_chunks > 1 for c in table.columns) else table
+    if kind != "pandas":  # Parquet loses some Arrow types (dictionary value types ...)
+        schema = base64.b64encode(table.schema.remove_metadata().serialize().to_pybytes())
+        table = table.replace_schema_metadata(
+            {**(table.schema.metadata or {}), b"nbmlops.arrow_schema": schema})
     if not isinstance(table, pa.Table):  # pragma: no cover (defensive)
         raise UnsupportedDataError("Conversion to Arrow failed.", kind=kind)
     return table, kind
@@ -136,7 +141,7 @@ def _from_pandas(df: Any) -> Any:
             )
     extras = _pandas_extras(df)
     if extras:
-        meta = {**(table.schema.metadata or {}), b"nbmlops": json.dumps(extras, sort_keys=True)}
+        meta = {**(table.schema.metadata or {}), b"nbmlops": json.dumps(extras, sort_keys=True, default=str)}
         table = table.replace_schema_metadata(meta)
     return table
 
@@ -147,11 +152,13 @@ def _pandas_extras(df: Any) -> dict[str, Any]:
     objects = [name for name in df.columns if str(df[name].dtype) == "object"]
     if objects:
         extras["object"] = objects
-    if len(df) == 0:
-        cats = {name: [_jsonable(v) for v in df[name].cat.categories]
-                for name in df.columns if str(df[name].dtype) == "category"}
-        if cats:
-            extras["categories"] = cats
+    # Parquet keeps dictionaries of text only: other categoricals come back as plain values
+    cats = {name: [[_jsonable(v) for v in df[name].cat.categories], bool(df[name].cat.ordered),
+                   str(df[name].cat.categories.dtype)]
+            for name in df.columns if str(df[name].dtype) == "category"
+            and (len(df) == 0 or df[name].cat.categories.dtype.kind not in "OUT")}
+    if cats:
+        extras["categories"] = cats
     index = df.index
     if type(index).__name__ == "RangeIndex" and df.shape[1] == 0:
         extras["range"] = [index.start, index.stop, index.step, index.name]
@@ -162,6 +169,8 @@ def _pandas_extras(df: Any) -> dict[str, Any]:
 
 
 def _jsonable(value: Any) -> Any:
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
     return value.item() if hasattr(value, "item") else value
 
 
@@ -173,12 +182,13 @@ def _restore_pandas(table: Any) -> Any:
     if not raw:
         return df
     extras = json.loads(raw)
-    for name in extras.get("object", []):
-        df[name] = df[name].astype(object)
-    for name, cats in extras.get("categories", {}).items():
-        ordered = df[name].cat.ordered
-        df[name] = pd.Categorical([], categories=pd.Index(cats, dtype=object if not cats
-                                                          else None), ordered=ordered)
+    for name in extras.get("object", []):  # pandas 3 reads text as str; keep object + None
+        values = table.column(name).to_numpy(zero_copy_only=False)
+        df[name] = pd.Series(values, index=df.index, dtype=object, name=name)
+    for name, (cats, ordered, dtype) in extras.get("categories", {}).items():
+        wanted = pd.CategoricalDtype(pd.Index(cats, dtype=dtype), ordered=ordered)
+        df[name] = df[name].astype(object).astype(wanted) if len(df) else pd.Categorical(
+            [], dtype=wanted)
     if "range" in extras:
         start, stop, step, name = extras["range"]
         df = pd.DataFrame(index=pd.RangeIndex(start, stop, step, name=name))
@@ -284,6 +294,7 @@ def read_table(path: str | os.PathLike[str]) -> Any:
 
 def from_table(table: Any, kind: str) -> Any:
     """Turn a Table read from a snapshot back into the kind it was given as."""
+    table = _restore_arrow(table)
     if kind == "pyarrow":
         return table
     if kind == "polars":
@@ -291,6 +302,20 @@ def from_table(table: Any, kind: str) -> Any:
 
         return pl.from_arrow(table)
     return _restore_pandas(table)
+
+
+def _restore_arrow(table: Any) -> Any:
+    import pyarrow as pa
+
+    meta = dict(table.schema.metadata or {})
+    raw = meta.pop(b"nbmlops.arrow_schema", None)
+    if raw is None:
+        return table
+    schema = pa.ipc.read_schema(pa.py_buffer(base64.b64decode(raw)))
+    table = table.replace_schema_metadata(meta or None)
+    if table.schema.remove_metadata() != schema:
+        table = table.cast(schema.with_metadata(meta or None))
+    return table
 
 
 def schema_of(table: Any) -> list[list[str]]:

@@ -141,7 +141,8 @@ def _from_pandas(df: Any) -> Any:
             )
     extras = _pandas_extras(df)
     if extras:
-        meta = {**(table.schema.metadata or {}), b"nbmlops": json.dumps(extras, sort_keys=True, default=str)}
+        text = json.dumps(extras, sort_keys=True, default=str)
+        meta = {**(table.schema.metadata or {}), b"nbmlops": text}
         table = table.replace_schema_metadata(meta)
     return table
 

@@ -60,6 +60,9 @@ def open_repo(root: Path, init: bool = True) -> Any:
         try:
             with no_analytics(), contextlib.redirect_stdout(io.StringIO()):
                 Repo.init(str(root), no_scm=no_scm)
+        except Exception:
+            if not (root / ".dvc").is_dir():  # else another process initialised it just now
+                raise
         finally:
             dvc_log.setLevel(level)
         if str(root) not in _told_init:

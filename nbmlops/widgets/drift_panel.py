@@ -223,7 +223,7 @@ class DriftPanel(w.VBox):
         try:
             rep = self.report
             self.header.value = static.header_html(rep, self.window.value)
-            opts = [("all windows", "all")] + [(f"{wr.key} ({wr.n_rows:,} rows)", wr.key)
+            opts = [("all windows", "all")] + [(f"{_short(wr.key)} ({wr.n_rows:,} rows)", wr.key)
                                                for wr in self._windows()]
             if list(self.window.options) != opts:
                 keep = self.window.value
@@ -326,6 +326,11 @@ class DriftPanel(w.VBox):
         bundle["text/html"] = static.static_html(self.report)
         bundle["text/plain"] = self.report.summary()
         return bundle
+
+
+def _short(key: str) -> str:
+    """``2026-03-01`` for a window starting at midnight UTC, else the key."""
+    return key[:10] if key.endswith("T00:00:00+00:00") else key
 
 
 def _num(v: Any) -> float | None:

@@ -1,0 +1,128 @@
+"""The drift panel in a real browser: JupyterLab + Debian's headless Chromium.
+
+The test starts JupyterLab on 127.0.0.1 (no token), opens the tutorial
+notebook ``notebooks/drift_panel.ipynb`` in Chromium driven by Playwright
+(Playwright's own browser is never downloaded), runs all cells, waits for the
+panel's feature table and plotly figure, selects another drifting feature and
+checks the drill-down changed. A screenshot is saved in the test's tmp dir.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, free_port
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"jupyter lab exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise TimeoutError(f"{url} did not answer within {timeout}s")
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """JupyterLab serving a copy of the tutorial notebook; yields (base URL, folder)."""
+    root = tmp_path_factory.mktemp("lab")
+    shutil.copy(ROOT / "notebooks" / "drift_panel.ipynb", root)
+    home = root / ".jupyter-home"
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(home / "runtime"),
+           "JUPYTERLAB_WORKSPACES_DIR": str(home / "workspaces"),
+           "JUPYTERLAB_SETTINGS_DIR": str(home / "settings")}
+    port = free_port()
+    log = (root / "lab.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root",
+         f"--port={port}", "--ServerApp.token=", "--ServerApp.password=",
+         "--ServerApp.ip=127.0.0.1", f"--ServerApp.root_dir={root}",
+         "--LabApp.news_url=None", "--LabApp.check_for_updates_class="
+         "jupyterlab.NeverCheckForUpdate"],
+        cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_http(f"{base}/api/status", proc)
+        yield base, root
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _title(page: object, cls: str) -> str:
+    loc = page.locator(f".{cls} .gtitle").first  # type: ignore[attr-defined]
+    return str(loc.text_content(timeout=60_000))
+
+
+def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
+                                      tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    base, _root = lab
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1500, "height": 1100})
+            page.goto(f"{base}/lab/tree/drift_panel.ipynb")
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            # once the kernel is up: Run > Run All Cells
+            expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
+                1, timeout=90_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
+
+            panel = page.locator(".nbmlops-drift-panel").first
+            expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
+            expect(panel.locator(".js-plotly-plot").first).to_be_attached(timeout=60_000)
+            table = panel.locator(".nbmlops-feature-table").inner_text()
+            assert "amount" in table and "channel" in table and "drift" in table
+
+            before = _title(panel, "nbmlops-drill-distribution")
+            assert before.startswith("amount")  # the most drifted feature is shown first
+            select = panel.locator(".nbmlops-feature-select select")
+            labels = select.locator("option").all_text_contents()
+            target = next(i for i, t in enumerate(labels) if "channel" in t)
+            assert "drift" in labels[target].lower()
+            select.select_option(index=target)
+            expect(panel.locator(".nbmlops-drill-distribution .gtitle").first).to_contain_text(
+                "channel", timeout=60_000)
+            expect(panel.locator(".nbmlops-drill-psi .gtitle").first).to_contain_text(
+                "channel", timeout=60_000)
+            # the drill-down redrew with the categories, including the new one
+            expect(panel.locator(".nbmlops-drill-distribution .xtick").filter(
+                has_text="<unseen>")).to_have_count(1, timeout=30_000)
+            assert _title(panel, "nbmlops-drill-distribution") != before
+
+            # the magic's panel (second one) rendered from the Parquet folder too
+            expect(page.locator(".nbmlops-drift-panel")).to_have_count(2, timeout=120_000)
+            panel.scroll_into_view_if_needed()
+            shot = tmp_path / "drift_panel.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()

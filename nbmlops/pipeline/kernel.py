@@ -34,20 +34,23 @@ def start_kernel(kernel_name: str, env: dict[str, str], cwd: str,
 
     Returns
     -------
-    jupyter_client.KernelManager
+    jupyter_client.AsyncKernelManager
         Call :func:`stop_kernel` when done.
     """
-    from jupyter_client import KernelManager
+    from jupyter_client import AsyncKernelManager
     from jupyter_client.kernelspec import NoSuchKernel
+    from jupyter_core.utils import run_sync
 
     sock_dir = tempfile.mkdtemp(prefix="nbk-")
-    km = KernelManager(kernel_name=kernel_name, transport="ipc", ip=os.path.join(sock_dir, "k"))
+    # async manager: nbclient then gets an async client and can notice a dead kernel
+    km = AsyncKernelManager(kernel_name=kernel_name, transport="ipc",
+                            ip=os.path.join(sock_dir, "k"))
     km._nbmlops_sock_dir = sock_dir  # type: ignore[attr-defined]
     km._nbmlops_timeout = startup_timeout  # type: ignore[attr-defined]
     full_env = {**os.environ, **env}
     full_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
-        km.start_kernel(env=full_env, cwd=cwd)
+        run_sync(km.start_kernel)(env=full_env, cwd=cwd)
     except NoSuchKernel:
         shutil.rmtree(sock_dir, ignore_errors=True)
         raise KernelDiedError(f"No Jupyter kernel named {kernel_name!r} is installed "
@@ -61,7 +64,10 @@ def set_env(km: Any, env: dict[str, str]) -> None:
     Used for values known only after the kernel was started (the MLflow run
     id, created while the kernel boots). Nothing appears in the notebook.
     """
-    kc = km.client()
+    from jupyter_client import BlockingKernelClient
+
+    kc = BlockingKernelClient()
+    kc.load_connection_info(km.get_connection_info())
     kc.start_channels()
     try:
         kc.wait_for_ready(timeout=km._nbmlops_timeout)
@@ -78,9 +84,11 @@ def set_env(km: Any, env: dict[str, str]) -> None:
 
 def stop_kernel(km: Any) -> None:
     """Shut the kernel down (killing it if it does not answer) and clean up."""
+    from jupyter_core.utils import run_sync
+
     try:
         if km.has_kernel:
-            km.shutdown_kernel(now=True)
+            run_sync(km.shutdown_kernel)(now=True)
     except Exception:
         pass
     finally:

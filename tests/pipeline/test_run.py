@@ -54,7 +54,8 @@ def test_train_run_is_tracked_nested_and_reproducible(train_nb: Path, project: P
     assert run.data.params["seed"] == "0"  # defaults are recorded too
     assert run.data.metrics["accuracy"] == first["metrics"]["accuracy"]
     assert run.data.tags["mlflow.source.name"] == str(train_nb)
-    assert {"train.ipynb", "metrics.json"} <= {a.path for a in client.list_artifacts(run.info.run_id)}
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert {"train.ipynb", "metrics.json"} <= artifacts
     # the notebook's own %%mlops run cell is a nested child run
     assert len(first["child_run_ids"]) == 1
     child = client.get_run(first["child_run_ids"][0])
@@ -70,7 +71,8 @@ HOSTILE = 'q"uote \\ back\nslash """ \u2028 " + str(globals().__setitem__("pwned
 def test_failures_exit_codes_and_records(project: Path) -> None:
     write_notebook(
         project / "fail.ipynb", "x = 1\ntext = ''",
-        "import json\njson.dump({'text': text, 'pwned': 'pwned' in globals()}, open('echo.json', 'w'))",
+        "import json\n"
+        "json.dump({'text': text, 'pwned': 'pwned' in globals()}, open('echo.json', 'w'))",
         "y = x + 1",
         "raise ValueError(f'bad x={x}')",
         "never = True",

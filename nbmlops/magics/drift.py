@@ -44,7 +44,7 @@ def drift(magics: Any, args: Any) -> Any:
         tcol = options.get("time_column") or "ts"
     cfg = magics.resolved_config()
     panel = drift_panel(ref, cur, time_column=tcol, window=args.window, config=args.config,
-                        live=args.live, export_path=cfg.drift_config, target=args.target,
+                        live=args.live, export_path=cfg.path(cfg.drift_config), target=args.target,
                         prediction=args.prediction)
     magics.state.setdefault("drift", {}).setdefault("panels", []).append(panel)
     return panel

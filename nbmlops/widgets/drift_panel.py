@@ -381,9 +381,12 @@ def drift_panel(
     """
     from nbmlops.config import load_config
     from nbmlops.drift.report import DriftReport
+    from nbmlops.widgets.live import parse_interval
 
-    default_cfg = load_config().drift_config
-    if config is None and Path(default_cfg).is_file():
+    interval = parse_interval(live) if live else None
+    proj = load_config()
+    default_cfg = proj.path(proj.drift_config)
+    if config is None and default_cfg.is_file():
         config = default_cfg
     export = export_path or default_cfg
     if isinstance(profile, DriftReport):
@@ -396,8 +399,8 @@ def drift_panel(
         raise DriftError("drift_panel needs current data (a DataFrame, file or folder).",
                          parameter="current")
     profile = _as_profile(profile, time_column, target, prediction)
-    if live:
-        return _live_panel(profile, current, time_column, window, config, live, export)
+    if interval is not None:
+        return _live_panel(profile, current, time_column, window, config, interval, export)
     if "progress" not in compare_kwargs:
         compare_kwargs["progress"] = None if not hasattr(current, "__len__") or \
             isinstance(current, str) else len(current) >= 1_000_000
@@ -428,18 +431,17 @@ def _progress_bar() -> Any:
 
 
 def _live_panel(profile: Any, current: Any, time_column: str | None, window: Any,
-                config: Any, live: str | float, export: Any) -> DriftPanel:
+                config: Any, interval: float, export: Any) -> DriftPanel:
     from nbmlops.drift.config import DriftConfig
     from nbmlops.drift.evaluate import evaluate_state
     from nbmlops.drift.report import _as_config
-    from nbmlops.widgets.live import LiveMonitor, parse_interval
+    from nbmlops.widgets.live import LiveMonitor
 
     if not isinstance(current, str | os.PathLike):
         raise DriftError("Live mode watches a file or folder: pass its path as current.",
                          parameter="current")
-    interval = parse_interval(live)
     cfg = _as_config(config) if config is not None else DriftConfig()
-    # a placeholder report until the first rows arrive: the reference against itself is empty
+    # the rows present now are read once (with progress); the monitor then reads only new ones
     monitor = LiveMonitor(None, profile, current, interval, time_column, window)
     bar = _progress_bar()
     for df in monitor.tail.read_new():

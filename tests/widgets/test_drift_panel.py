@@ -1,0 +1,399 @@
+"""Drift panel logic without a browser (ipywidgets' DummyComm pattern).
+
+The panel is built on a known report (seeded data: ``amount`` shifts and a new
+``channel`` category appears from day 5 of 7). The frontend is simulated with
+``widget.set_state(...)`` on the selector/threshold widgets; the tests assert
+on traits, on the plotly figures and on the messages sent to the frontend.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from nbmlops.drift.config import DriftConfig
+from nbmlops.exceptions import DriftError, UsageArgumentError
+
+DAYS, PER_DAY, N_REF = 7, 400, 3000
+
+
+class DummyComm:
+    """Records what the kernel would send to the frontend (ipywidgets' test comm)."""
+
+    comm_id = "a-b-c-d"
+    kernel = "Truthy"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.messages: list[tuple[Any, Any]] = []
+
+    def open(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def on_msg(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        self.messages.append((args, kwargs))
+
+    def close(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+@pytest.fixture(autouse=True)
+def dummy_comm(monkeypatch: pytest.MonkeyPatch) -> None:
+    import comm
+
+    monkeypatch.setattr(comm, "create_comm", lambda **kw: DummyComm())
+
+
+def make_data(seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rng = np.random.default_rng(seed)
+    ref = pd.DataFrame({
+        "amount": rng.gamma(4.0, 10.0, N_REF),
+        "age": rng.integers(18, 80, N_REF),
+        "channel": rng.choice(["web", "app", "shop"], N_REF),
+        "score": rng.uniform(0, 1, N_REF),
+    })
+    ref["label"] = (rng.uniform(0, 1, N_REF) < ref["score"]).astype(int)
+    m = DAYS * PER_DAY
+    cur = pd.DataFrame({
+        "ts": pd.date_range("2026-01-01", periods=m, freq=f"{86400 // PER_DAY}s", tz="UTC"),
+        "amount": rng.gamma(4.0, 10.0, m),
+        "age": rng.integers(18, 80, m),
+        "channel": rng.choice(["web", "app", "shop"], m),
+        "score": rng.uniform(0, 1, m),
+    })
+    late = (cur["ts"] >= "2026-01-05").to_numpy()
+    cur.loc[late, "amount"] *= 1.5
+    cur.loc[late & (rng.uniform(0, 1, m) < 0.3), "channel"] = "kiosk"
+    cur["label"] = (rng.uniform(0, 1, m) < cur["score"]).astype(int)
+    return ref, cur
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return make_data()
+
+
+@pytest.fixture(scope="module")
+def profile(data: tuple[pd.DataFrame, pd.DataFrame]) -> Any:
+    from nbmlops.drift.profile import fit_reference
+
+    return fit_reference(data[0], target="label", prediction="score")
+
+
+@pytest.fixture(scope="module")
+def report(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> Any:
+    return profile.compare(data[1], time_column="ts", window="1D")
+
+
+@pytest.fixture
+def panel(report: Any) -> Any:
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    return DriftPanel(report, export_path="drift.yaml")
+
+
+def trace_names(fig: Any) -> list[str]:
+    return [t.name for t in fig.data]
+
+
+def pick(select: Any, name: str) -> None:
+    """Select option ``name`` the way the frontend does: by index."""
+    values = [v for _, v in select.options]
+    select.set_state({"index": values.index(name)})
+
+
+# -- what is shown ------------------------------------------------------------------
+def test_header_and_table_ranked_by_severity(panel: Any, report: Any) -> None:
+    assert report.drifted[:2] == ["amount", "channel"]
+    head = panel.header.value
+    assert "drift" in head and f"{report.n_ref:,}" in head and f"{report.n_cur:,}" in head
+    assert "7 window(s) of 1D" in head and "wasserstein ≥ 0.1" in head and "bonferroni" in head
+    table = panel.table.value
+    rows = table.split("<tr data-feature=")[1:]
+    assert [r.split('"')[1] for r in rows] == ["amount", "channel", "age"]
+    assert "new: kiosk" in rows[1] and ">drift<" in rows[0] and ">ok<" in rows[2]
+    assert table.count("<svg") == 3  # a sparkline per feature over the 7 windows
+    assert panel.feature.value == "amount"  # the most drifted feature is open
+
+
+def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> None:
+    from nbmlops.widgets.figures import ks_distance
+
+    amount = report.features["amount"]
+    figs = panel.figures
+    assert figs["distribution"].layout.title.text.startswith("amount")
+    assert list(figs["distribution"].data[0].x) == amount.bins.labels
+    ks = figs["ecdf"].data[2]
+    d, x, _, _ = ks_distance(amount.ecdf)
+    assert ks.name == f"KS D = {d:.3f}" and list(ks.x) == [x, x]
+    assert figs["psi"].data[0].name == f"PSI = {sum(amount.bins.psi_contrib):.3f}"
+    timeline = figs["timeline"]
+    assert len(timeline.data[0].x) == DAYS
+    assert list(timeline.data[1].y) == [amount.threshold] * 2
+    statuses = list(timeline.data[0].text)
+    assert statuses[:4] == ["ok"] * 4 and set(statuses[4:]) == {"drift"}  # when it drifted
+
+    out = panel.drill["distribution"]
+    out.comm.messages.clear()
+    pick(panel.feature, "channel")
+    assert panel.feature.value == "channel"
+    dist = panel.figures["distribution"]
+    assert dist.layout.title.text.startswith("channel")
+    assert sorted(dist.data[1].x) == ["<unseen>", "app", "shop", "web"]
+    assert dist.data[1].x[-1] == "<unseen>"
+    assert dist.data[1].y[-1] > 0.1 and dist.data[0].y[-1] == 0  # kiosk only in current
+    assert "ECDF only for numeric" in panel.figures["ecdf"].layout.annotations[0].text
+    # the new figure went to the frontend through the Output widget's state
+    sent = [m for m in out.comm.messages if "outputs" in str(m)]
+    assert sent and "channel: reference vs current" in str(sent[-1])
+    assert '<tr data-feature="channel" style=' in panel.table.value  # row highlighted
+    with pytest.raises(DriftError, match="nope"):
+        panel.select_feature("nope")
+
+
+def test_prediction_and_performance_tab(panel: Any, report: Any) -> None:
+    assert panel.tabs.get_title(1) == "Prediction & performance"
+    pred = panel.figures["prediction"]
+    assert pred.layout.title.text.startswith("score")
+    perf = panel.figures["performance"]
+    assert list(perf.data[0].y) == [w.performance["fpr"] for w in report.windows]
+    assert perf.data[1].y[0] == pytest.approx(report.performance["reference"]["fpr"])
+    panel.metric.set_state({"index": list(panel.metric.options).index("accuracy")})
+    assert list(panel.figures["performance"].data[0].y) == [
+        w.performance["accuracy"] for w in report.windows]
+
+
+def test_no_labels_says_so(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    rep = profile.compare(data[1].drop(columns=["label"]), time_column="ts", window="1D")
+    panel = DriftPanel(rep)
+    text = panel.figures["performance"].layout.annotations[0].text
+    assert "no labels" in text
+
+
+# -- windows and thresholds re-derive from summaries only ------------------------------
+def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbmlops.drift import engine, sources
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for day, part in data[1].groupby(data[1]["ts"].dt.date):
+        part.to_parquet(logs / f"{day}.parquet")
+    panel = drift_panel(profile, logs, time_column="ts", window="1D", progress=False)
+    assert panel.report.verdict == "drift"
+    # no raw data from now on: the files are gone and any engine read would fail
+    for f in logs.iterdir():
+        f.unlink()
+    logs.rmdir()
+
+    def boom(*a: Any, **k: Any) -> None:
+        raise AssertionError("raw data re-read")
+
+    monkeypatch.setattr(sources, "iter_batches", boom)
+    monkeypatch.setattr(engine, "compare", boom)
+    monkeypatch.setattr(engine.Accumulator, "add", boom)
+
+    keys = [v for _, v in panel.window.options]
+    assert keys[0] == "all" and len(keys) == DAYS + 1
+    pick(panel.window, keys[1])
+    assert panel.report.n_cur == PER_DAY and panel.report.verdict == "ok"
+    assert "showing window" in panel.header.value
+    pick(panel.window, keys[-1])
+    assert panel.report.n_cur == PER_DAY and panel.report.features["amount"].status == "drift"
+    pick(panel.window, "all")
+    assert panel.report.n_cur == DAYS * PER_DAY
+
+
+def test_threshold_controls_update_verdicts_live(panel: Any) -> None:
+    assert panel.report.features["amount"].status == "drift"
+    panel.header.comm.messages.clear()
+    panel.controls["numeric_threshold"].set_state({"value": 5.0})
+    assert panel.config.numeric.threshold == 5.0
+    assert panel.report.features["amount"].status in ("ok", "warn")
+    assert panel.report.features["channel"].status == "drift"
+    assert "wasserstein ≥ 5.0" in panel.header.value
+    assert any("value" in str(m) for m in panel.header.comm.messages)  # pushed to frontend
+    panel.controls["categorical_threshold"].set_state({"value": 0.9})
+    assert panel.report.verdict != "drift" and panel.report.drifted == []
+
+    panel.controls["numeric_threshold"].set_state({"value": 0.1})
+    panel.controls["categorical_threshold"].set_state({"value": 0.05})
+    assert panel.report.drifted[:2] == ["amount", "channel"]
+    panel.controls["multiple_testing"].set_state({"index": list(
+        panel.controls["multiple_testing"].options).index("none")})
+    assert panel.config.multiple_testing == "none"
+    panel.controls["numeric_effect"].set_state({"index": list(
+        panel.controls["numeric_effect"].options).index("psi")})
+    assert panel.report.features["amount"].effect_name == "psi"
+
+
+def test_feature_threshold_control_and_bad_value(panel: Any) -> None:
+    pick(panel.feature, "channel")
+    thr = panel.controls["feature_threshold"]
+    assert thr.value == pytest.approx(0.05)
+    thr.set_state({"value": 0.5})
+    assert panel.config.features["channel"].threshold == 0.5
+    assert panel.report.features["channel"].status != "drift"
+    assert panel.report.features["amount"].status == "drift"  # others keep their rule
+    before = panel.config
+    thr.set_state({"value": -1.0})
+    assert "threshold must be &gt;= 0" in panel.settings_status.value or \
+        "threshold must be >= 0" in panel.settings_status.value
+    assert panel.config == before  # the old rules stay in force
+
+
+def test_export_config_is_what_the_ci_gate_reads(panel: Any, profile: Any, data: Any,
+                                                 project: Path) -> None:
+    from click.testing import CliRunner
+
+    from nbmlops.cli.drift import drift as drift_cli
+
+    panel.controls["categorical_threshold"].set_state({"value": 0.9})
+    panel.export_path.set_state({"value": "gate.yaml"})
+    panel.export_button.click()
+    path = project / "gate.yaml"
+    assert DriftConfig.load(path) == panel.config
+    assert "gate.yaml" in panel.settings_status.value
+    assert panel.report.drifted == ["amount"]
+
+    profile.save(project / "profile.json")
+    data[1].to_parquet(project / "cur.parquet")
+    res = CliRunner().invoke(drift_cli, ["profile.json", "cur.parquet", "--config",
+                                          "gate.yaml", "--format", "json"])
+    assert res.exit_code == 1, res.output
+    import json
+
+    gate = json.loads(res.output[res.output.index("{"):])
+    assert [n for n, f in gate["features"].items() if f["status"] == "drift"] == ["amount"]
+
+
+def test_config_file_is_picked_up(report: Any, project: Path) -> None:
+    from nbmlops.drift.config import MethodSpec
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    cfg = report.config.replace(numeric=report.config.numeric.merged(MethodSpec(threshold=9.0)))
+    cfg.save(project / "drift.yaml")
+    panel = drift_panel(report)
+    assert panel.config.numeric.threshold == 9.0
+    assert "amount" not in panel.report.drifted
+    assert Path(panel.export_path.value) == project / "drift.yaml"
+
+
+# -- everywhere it is shown -------------------------------------------------------------
+def test_mimebundle_carries_a_static_fallback(panel: Any, report: Any) -> None:
+    bundle = panel._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert "Dataset verdict" in html and "amount" in html and "channel" in html
+    assert "<script" not in html and len(html) < 20_000
+    assert bundle["text/plain"].startswith("Drift verdict: DRIFT")
+
+
+# -- live mode --------------------------------------------------------------------------
+def _csv_lines(df: pd.DataFrame, header: bool) -> str:
+    return df.to_csv(index=False, header=header)
+
+
+def test_log_tail_reads_only_new_rows(tmp_path: Path, data: Any) -> None:
+    from nbmlops.widgets.live import LogTail
+
+    cur = data[1]
+    log = tmp_path / "log.csv"
+    log.write_text(_csv_lines(cur.iloc[:100], True))
+    tail = LogTail(log)
+    first = tail.read_new()
+    assert sum(map(len, first)) == 100
+    assert tail.read_new() == []  # nothing new
+    text = _csv_lines(cur.iloc[100:150], False)
+    with log.open("a") as fh:
+        fh.write(text + text.splitlines()[0][:10])  # 50 rows and half a line
+    new = tail.read_new()
+    assert sum(map(len, new)) == 50
+    assert new[0]["amount"].tolist() == pytest.approx(cur["amount"].iloc[100:150].tolist())
+    with log.open("a") as fh:
+        fh.write(text.splitlines()[0][10:] + "\n")  # the line completes
+    assert sum(map(len, tail.read_new())) == 1
+    # a folder: new Parquet files are read once each
+    folder = tmp_path / "logs"
+    folder.mkdir()
+    cur.iloc[:30].to_parquet(folder / "a.parquet")
+    tail = LogTail(folder)
+    assert sum(map(len, tail.read_new())) == 30
+    cur.iloc[30:50].to_parquet(folder / "b.parquet")
+    assert sum(map(len, tail.read_new())) == 20 and tail.rows_read == 50
+
+
+def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path: Path) -> None:
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    cur = data[1]
+    log = tmp_path / "live.csv"
+    log.write_text(_csv_lines(cur.iloc[:PER_DAY], True))
+    panel = drift_panel(profile, log, time_column="ts", window="1D", live="0.05s")
+    try:
+        assert panel.monitor.running and panel.report.n_cur == PER_DAY
+        assert panel.live_box.layout.display == "flex" and "watching" in panel.live_status.value
+        with log.open("a") as fh:
+            fh.write(_csv_lines(cur.iloc[PER_DAY:], False))
+        deadline = time.monotonic() + 60
+        while panel.report.n_cur < len(cur) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert panel.report.n_cur == len(cur)
+        assert panel.monitor.tail.rows_read == len(cur)  # every row read exactly once
+        assert len(panel.window.options) == DAYS + 1 and panel.report.verdict == "drift"
+    finally:
+        panel.stop_button.click()
+    assert not panel.monitor.running and "stopped" in panel.live_status.value
+    assert panel.stop_button.disabled
+
+
+# -- the magic and bad input ------------------------------------------------------------
+def test_magic_shows_the_panel(ip: Any, profile: Any, data: Any, project: Path) -> None:
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    data[0].to_parquet(project / "ref.parquet")
+    (project / "logs").mkdir()
+    data[1].to_parquet(project / "logs" / "part-0.parquet")
+    panel = ip.run_line_magic(
+        "mlops", "drift ref.parquet logs --window 1D --target label --prediction score")
+    assert isinstance(panel, DriftPanel) and panel.report.drifted[:2] == ["amount", "channel"]
+    assert panel.report.prediction is not None and len(panel.report.windows) == DAYS
+    ip.user_ns.update(prof=profile, live_df=data[1])
+    panel = ip.run_line_magic("mlops", "drift prof live_df --window 1D --time-column ts")
+    assert panel.report.n_cur == len(data[1])
+
+
+def test_magic_help_and_errors(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    from IPython.core.error import UsageError
+
+    ip.run_line_magic("mlops", "drift --help")
+    out = capsys.readouterr().out
+    assert "--live INTERVAL" in out and "--window" in out and "--config" in out
+    with pytest.raises(UsageError, match="live"):
+        ip.run_line_magic("mlops", "drift ref.parquet logs --live soon")
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda p, r, d: __import__("nbmlops").drift_panel(r, d[1]), DriftError, "either"),
+    (lambda p, r, d: __import__("nbmlops").drift_panel(p), DriftError, "current data"),
+    (lambda p, r, d: __import__("nbmlops").drift_panel(p, d[1], live="1s"), DriftError,
+     "file or folder"),
+    (lambda p, r, d: __import__("nbmlops").drift_panel(p, "missing.csv", live="1s"),
+     DriftError, "no rows yet"),
+    (lambda p, r, d: __import__("nbmlops").drift_panel(p, d[1], live="-3s"),
+     UsageArgumentError, "positive"),
+])
+def test_bad_input(call: Any, error: type, match: str, profile: Any, report: Any,
+                   data: Any) -> None:
+    with pytest.raises(error, match=match):
+        call(profile, report, data)

@@ -48,3 +48,6 @@ def drift(magics: Any, args: Any) -> Any:
                         prediction=args.prediction)
     magics.state.setdefault("drift", {}).setdefault("panels", []).append(panel)
     return panel
+
+
+drift.parser.prog = "mlops drift"  # usage reads "%mlops drift ..." (IPython adds the %)

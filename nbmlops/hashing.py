@@ -143,7 +143,12 @@ def _pandas_task(series: Any) -> tuple[Any, int]:
 def _hash_objects(series: Any) -> np.ndarray:
     import pandas as pd
 
-    return pd.util.hash_pandas_object(pd.Series(series), index=False).to_numpy()
+    values = pd.Series(series)
+    try:
+        return pd.util.hash_pandas_object(values, index=False).to_numpy()
+    except TypeError:  # unhashable values (lists, dicts): hash their type and repr
+        text = values.map(lambda v: f"{type(v).__qualname__}:{v!r}").astype(object)
+        return pd.util.hash_pandas_object(text, index=False).to_numpy()
 
 
 # ---------------------------------------------------------------- arrow

@@ -143,6 +143,9 @@ def _finish_unchanged(latest: SnapshotVersion, cfg: NbmlopsConfig, push: bool, c
                       context: str, df: Any) -> SnapshotVersion:
     latest.unchanged = True
     latest.notes.append(f"data equal to {latest.ref} (logical hash); nothing rewritten")
+    if _workspace_lags(cfg, latest):
+        _restore_workspace(cfg, latest)
+        latest.notes.append(f"{latest.path} and its .dvc file restored to {latest.ref}")
     if push:
         with _open_repo(cfg) as repo:
             dvcfile = cfg.project_root / latest.dvc_path
@@ -154,6 +157,26 @@ def _finish_unchanged(latest: SnapshotVersion, cfg: NbmlopsConfig, push: bool, c
         latest.notes.append("--commit skipped: nothing new to commit")
     _log_dataset(latest, context, df)
     return latest
+
+
+def _workspace_lags(cfg: NbmlopsConfig, entry: SnapshotVersion) -> bool:
+    """Whether the ``.dvc`` file or data file do not show ``entry`` (cheap: no DVC)."""
+    workspace = cfg.project_root / entry.path
+    current = dvcfiles.read_dvcfile(Path(f"{workspace}.dvc"))
+    return current is None or current.get("md5") != entry.md5 or not workspace.exists()
+
+
+def _restore_workspace(cfg: NbmlopsConfig, entry: SnapshotVersion) -> None:
+    """Point ``<name>.parquet(.dvc)`` at ``entry`` again (e.g. after a kill mid-snapshot)."""
+    workspace = cfg.project_root / entry.path
+    with catalog.locked(workspace.parent, entry.name), _open_repo(cfg) as repo:
+        if not _workspace_lags(cfg, entry):
+            return
+        if not remote.fetch(repo, entry.md5, cfg.dvc_remote):
+            return  # data gone from cache and remote: leave the files as they are
+        dvcfiles.checkout_file(repo, entry.md5, workspace)
+        dvcfiles.write_dvcfile(workspace, entry.md5, entry.size)
+        dvcfiles.ignore_in_git(repo, workspace)
 
 
 def _git_commit(cfg: NbmlopsConfig, entry: SnapshotVersion, paths: list[Path | None]) -> None:

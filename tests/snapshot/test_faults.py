@@ -87,6 +87,11 @@ def test_kill_mid_snapshot_keeps_previous_version_and_catalog(git_project):
     # the .dvc file still names v1 and DVC agrees with the workspace
     assert f"md5: {v1.md5}" in (git_project / "data/snapshots/train.parquet.dvc").read_text()
     assert "Data and pipelines are up to date" in dvc(git_project, "status").stdout
+    # snapshotting v2's data again repairs the lagging .dvc file without a new version
+    again = nbmlops.snapshot(child_frame(3), "train")
+    assert (again.version, again.unchanged) == (2, True)
+    assert f"md5: {again.md5}" in (git_project / "data/snapshots/train.parquet.dvc").read_text()
+    assert "Data and pipelines are up to date" in dvc(git_project, "status").stdout
     # and the next snapshot carries on
     assert nbmlops.snapshot(child_frame(9), "train").version == 3
 

@@ -43,3 +43,10 @@ def test_polars_hashes_like_its_arrow_table():
     df = pl.DataFrame({"a": [1, 2, None], "s": ["x", None, "z"]})
     assert frame_digest(df) == frame_digest(df.to_arrow())
     assert frame_digest(df) != frame_digest(df.with_columns(pl.col("a") + 1))
+
+
+def test_object_columns_even_unhashable_ones():
+    a = pd.DataFrame({"o": pd.Series([1, "a", None], dtype=object), "l": [[1], [2], {"k": 3}]})
+    b = a.copy()
+    b.at[1, "l"] = [2, 0]
+    assert frame_digest(a) == frame_digest(a.copy()) != frame_digest(b)

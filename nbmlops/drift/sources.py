@@ -78,17 +78,42 @@ def _dataset(paths: list[Path]) -> Any:
 
 def iter_batches(spec: Any, columns: list[str] | None = None,
                  batch_size: int = 262_144) -> Iterator[Any]:
-    """Yield pandas DataFrames of at most ``batch_size`` rows from files."""
-    dataset = _dataset(expand_paths(spec))
-    names = set(dataset.schema.names)
-    cols = [c for c in columns if c in names] if columns is not None else None
+    """Yield pandas DataFrames of at most ``batch_size`` rows from files.
+
+    Parquet is read one row group at a time (memory bounded by a row group,
+    not a file); CSV and JSONL go through ``pyarrow.dataset``'s block reader.
+    """
+    paths = expand_paths(spec)
     try:
-        for batch in dataset.to_batches(columns=cols, batch_size=batch_size):
+        if file_format(paths) == "parquet":
+            yield from _parquet_batches(paths, columns, batch_size)
+            return
+        dataset = _dataset(paths)
+        names = set(dataset.schema.names)
+        cols = [c for c in columns if c in names] if columns is not None else None
+        # small read-ahead keeps memory bounded by a few batches
+        for batch in dataset.to_batches(columns=cols, batch_size=batch_size,
+                                        batch_readahead=2, fragment_readahead=1):
             yield batch.to_pandas()
     except DriftError:
         raise
     except Exception as exc:
         raise DriftError(f"Cannot read {spec}: {exc}", path=str(spec)) from None
+
+
+def _parquet_batches(paths: list[Path], columns: list[str] | None,
+                     batch_size: int) -> Iterator[Any]:
+    import pyarrow.parquet as pq
+
+    for path in paths:
+        pf = pq.ParquetFile(path)
+        names = set(pf.schema_arrow.names)
+        cols = [c for c in columns if c in names] if columns is not None else None
+        for i in range(pf.num_row_groups):
+            table = pf.read_row_group(i, columns=cols)
+            for batch in table.to_batches(max_chunksize=batch_size):
+                yield batch.to_pandas()
+            del table
 
 
 def count_rows(spec: Any) -> int | None:

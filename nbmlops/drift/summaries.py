@@ -22,33 +22,39 @@ import numpy as np
 MAX_NEW = 1000
 
 
-def cell_index(grid: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Cell of each finite value of ``x`` (see module docstring)."""
-    i = np.searchsorted(grid, x, side="left")
-    at = grid[np.minimum(i, len(grid) - 1)] == x
-    return 2 * i + at
-
-
 def numeric_summary(grid: np.ndarray, values: np.ndarray, n_missing: int) -> dict[str, Any]:
-    """Summarise float values (NaN = missing, already counted in ``n_missing``)."""
+    """Summarise float values (NaN = missing, already counted in ``n_missing``).
+
+    The finite values are sorted once (SIMD sort) and the grid is located in
+    them with ``searchsorted``: O(m log m) but far faster in practice than a
+    binary search per value.
+    """
     finite = np.isfinite(values)
-    n_fin = int(finite.sum())
-    n_nan = int(np.isnan(values).sum())
-    n_inf = len(values) - n_fin - n_nan
-    x = values if n_fin == len(values) else values[finite]
-    cells = np.bincount(cell_index(grid, x), minlength=2 * len(grid) + 1).astype(np.int64)
-    out: dict[str, Any] = {
+    n_fin = int(np.count_nonzero(finite))
+    if n_fin == len(values):
+        n_inf = 0
+        x = np.sort(values)
+    else:
+        n_inf = len(values) - n_fin - int(np.count_nonzero(np.isnan(values)))
+        x = np.sort(values[finite])
+    left = np.searchsorted(x, grid, side="left")
+    right = np.searchsorted(x, grid, side="right")
+    k = len(grid)
+    cells = np.empty(2 * k + 1, dtype=np.int64)
+    cells[0] = left[0]
+    cells[1::2] = right - left
+    cells[2:-1:2] = left[1:] - right[:-1]
+    cells[-1] = n_fin - right[-1]
+    return {
         "kind": "numeric", "n": n_fin, "n_missing": int(n_missing), "n_inf": int(n_inf),
         "sum": float(x.sum()) if n_fin else 0.0,
         "sumsq": float(np.dot(x, x)) if n_fin else 0.0,
-        "min": float(x.min()) if n_fin else None,
-        "max": float(x.max()) if n_fin else None,
+        "min": float(x[0]) if n_fin else None,
+        "max": float(x[-1]) if n_fin else None,
         "cells": cells,
+        "below_sum": float(x[:left[0]].sum()),
+        "above_sum": float(x[right[-1]:].sum()),
     }
-    lo, hi = grid[0], grid[-1]
-    out["below_sum"] = float(x[x < lo].sum()) if cells[0] else 0.0
-    out["above_sum"] = float(x[x > hi].sum()) if cells[-1] else 0.0
-    return out
 
 
 def categorical_summary(counts: dict[str, int], n_missing: int, known: set[str]

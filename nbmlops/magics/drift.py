@@ -43,10 +43,15 @@ def drift(magics: Any, args: Any) -> Any:
         options = getattr(ref, "options", None) or {}
         tcol = options.get("time_column") or "ts"
     cfg = magics.resolved_config()
+    live = magics.state.setdefault("drift", {}).setdefault("live", {})
+    key = (args.reference, args.current)
+    if key in live:  # the cell was run again: one watcher per log, not one per run
+        live.pop(key).stop()
     panel = drift_panel(ref, cur, time_column=tcol, window=args.window, config=args.config,
                         live=args.live, export_path=cfg.path(cfg.drift_config), target=args.target,
                         prediction=args.prediction)
-    magics.state.setdefault("drift", {}).setdefault("panels", []).append(panel)
+    if panel.monitor is not None:
+        live[key] = panel
     return panel
 
 

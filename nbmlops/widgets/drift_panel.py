@@ -24,6 +24,7 @@ fallback for nbconvert, VS Code without a widget manager and GitHub.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,7 @@ class DriftPanel(w.VBox):
         self.figures: dict[str, Any] = {}
         self.monitor: Any = None
         self._syncing = False
+        self._lock = threading.RLock()  # live updates (thread) vs. control changes (kernel)
         self._build(str(export_path))
         super().__init__(children=[self.header, self.live_box, self.tabs],
                          **kwargs)
@@ -162,13 +164,15 @@ class DriftPanel(w.VBox):
         self.feature.value = name
 
     def _apply(self) -> None:
-        full = self._base if self._base.config == self.config else \
-            self._base.with_config(self.config)
-        key = self.window.value
-        keys = [wr.key for wr in full.windows]
-        self._full = full
-        self.report = full if key == "all" or key not in keys else full.select_windows([key])
-        self._render()
+        with self._lock:
+            full = self._base if self._base.config == self.config else \
+                self._base.with_config(self.config)
+            key = self.window.value
+            keys = [wr.key for wr in full.windows]
+            self._full = full
+            self.report = full if key == "all" or key not in keys else \
+                full.select_windows([key])
+            self._render()
 
     def _on_window(self, change: dict[str, Any]) -> None:
         if not self._syncing:
@@ -176,9 +180,10 @@ class DriftPanel(w.VBox):
 
     def _on_feature(self, change: dict[str, Any]) -> None:
         if not self._syncing and change["new"]:
-            self._render_drill()
-            self._sync_controls()
-            self.table.value = static.table_html(self.report, selected=self.feature.value)
+            with self._lock:
+                self._render_drill()
+                self._sync_controls()
+                self.table.value = static.table_html(self.report, selected=self.feature.value)
 
     def _on_control(self, change: dict[str, Any]) -> None:
         if self._syncing:

@@ -214,6 +214,16 @@ def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_pat
     assert panel.report.n_cur == DAYS * PER_DAY
 
 
+def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    data[1].to_parquet(tmp_path / "log.parquet")
+    drift_panel(profile, tmp_path / "log.parquet", time_column="ts", window="1D")
+    err = capsys.readouterr().err  # tqdm.auto: a widget bar in a notebook, text here
+    assert "drift" in err and f"{len(data[1]) / 1000:.2f}k" in err
+
+
 def test_threshold_controls_update_verdicts_live(panel: Any) -> None:
     assert panel.report.features["amount"].status == "drift"
     panel.header.comm.messages.clear()
@@ -357,6 +367,26 @@ def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path
     assert panel.stop_button.disabled
 
 
+def test_live_read_error_is_shown_and_polling_goes_on(profile: Any, data: Any,
+                                                     tmp_path: Path) -> None:
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    cur = data[1]
+    log = tmp_path / "live.csv"
+    log.write_text(_csv_lines(cur.iloc[:PER_DAY], True))
+    panel = drift_panel(profile, log, time_column="ts", window="1D", live="0.05s")
+    try:
+        with log.open("a") as fh:
+            fh.write('"unterminated,1,2\n')
+        deadline = time.monotonic() + 60
+        while panel.monitor.error is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert "Cannot read new rows of" in panel.live_status.value
+        assert panel.monitor.running  # the kernel-side thread survives a bad line
+    finally:
+        panel.stop()
+
+
 # -- the magic and bad input ------------------------------------------------------------
 def test_magic_shows_the_panel(ip: Any, profile: Any, data: Any, project: Path) -> None:
     from nbmlops.widgets.drift_panel import DriftPanel
@@ -371,6 +401,28 @@ def test_magic_shows_the_panel(ip: Any, profile: Any, data: Any, project: Path) 
     ip.user_ns.update(prof=profile, live_df=data[1])
     panel = ip.run_line_magic("mlops", "drift prof live_df --window 1D --time-column ts")
     assert panel.report.n_cur == len(data[1])
+
+
+def test_magic_rerun_replaces_the_live_watcher(ip: Any, profile: Any, data: Any,
+                                               project: Path) -> None:
+    (project / "log.csv").write_text(_csv_lines(data[1].iloc[:PER_DAY], True))
+    ip.user_ns["prof"] = profile
+    line = "drift prof log.csv --window 1D --live 0.05s"
+    first = ip.run_line_magic("mlops", line)
+    second = ip.run_line_magic("mlops", line)
+    try:
+        assert not first.monitor.running and second.monitor.running
+    finally:
+        second.stop()
+
+
+def test_error_status_is_a_badge_with_its_reason(profile: Any, data: Any) -> None:
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    rep = profile.compare(data[1].drop(columns=["age"]), time_column="ts", window="1D")
+    assert rep.features["age"].status == "error"
+    row = DriftPanel(rep).table.value.split('<tr data-feature="age"')[1].split("</tr>")[0]
+    assert ">error<" in row and "column missing from the current data" in row
 
 
 def test_magic_help_and_errors(ip: Any, capsys: pytest.CaptureFixture[str]) -> None:

@@ -177,7 +177,7 @@ def input_hash(data: Any) -> str | None:
 
         return frame_digest(data)
     if isinstance(data, str) and src.is_snapshot_name(data):
-        return f"snapshot:{data}"
+        return src.snapshot_digest(data)
     if isinstance(data, str | os.PathLike | list | tuple):
         h = hashlib.blake2b(digest_size=16)
         for p in src.expand_paths(data):

@@ -139,21 +139,20 @@ def is_snapshot_name(text: str) -> bool:
 
 
 def load_snapshot(name: str) -> Any:
-    """Load snapshot ``name@version`` through :mod:`nbmlops.snapshot.api`."""
+    """Load snapshot ``name@version`` as pandas through :mod:`nbmlops.snapshot.api`."""
     try:
         from nbmlops.snapshot import api
     except ImportError:
         raise DriftError(f"{name!r} looks like a snapshot name but snapshots are not available "
                          "in this installation.", parameter=name) from None
-    try:
-        if hasattr(api, "resolve"):
-            return api.resolve(name) if not hasattr(api, "load") else api.load(
-                *name.rsplit("@", 1))
-        return api.load(*name.rsplit("@", 1))
-    except DriftError:
-        raise
-    except Exception as exc:
-        raise DriftError(f"Cannot load snapshot {name!r}: {exc}", parameter=name) from None
+    return api.load(name, kind="pandas", context="drift")
+
+
+def snapshot_digest(name: str) -> str | None:
+    """The snapshot's logical content hash from its catalog entry."""
+    from nbmlops.snapshot import api
+
+    return getattr(api.resolve(name), "digest", None)
 
 
 def load_frame(data: Any, role: str = "data") -> tuple[Any, dict[str, Any]]:
@@ -167,7 +166,8 @@ def load_frame(data: Any, role: str = "data") -> tuple[Any, dict[str, Any]]:
                          "supported for current data.", parameter=role)
     if isinstance(data, str) and is_snapshot_name(data):
         df = load_snapshot(data)
-        return df, {"kind": "snapshot", "name": data, "rows": len(df)}
+        return df, {"kind": "snapshot", "name": data, "rows": len(df),
+                    "digest": snapshot_digest(data)}
     if isinstance(data, str | os.PathLike | list | tuple):
         paths = expand_paths(data)
         frames = list(iter_batches(paths))

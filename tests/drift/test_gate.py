@@ -112,3 +112,20 @@ def test_real_command_line(project: Path, files: dict[str, Path]) -> None:
     bad = subprocess.run([*exe[:4], str(files["ref"]), "nope@x"], cwd=project,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
+
+
+@pytest.mark.slow
+def test_snapshot_names(dvc_project: Path, ref_df: pd.DataFrame, cur_df: pd.DataFrame) -> None:
+    """REF and CUR given as snapshot names (real DVC repository)."""
+    from nbmlops.drift import fit_reference as fit
+    from nbmlops.snapshot.api import resolve, snapshot
+
+    snapshot(ref_df, name="train")
+    snapshot(cur_df, name="live")
+    r = run("train@1", "live@1", "-t", "ts", "--target", "y", "--prediction", "score")
+    assert r.exit_code == 1, r.output
+    entry = audit(dvc_project)[-1]
+    assert entry["reference"]["arg"] == "train@1"
+    assert entry["current"]["hash"] == resolve("live@1").digest
+    prof = fit("train@1", time_column="ts")
+    assert prof.source["kind"] == "snapshot" and prof.source["digest"]

@@ -64,20 +64,24 @@ def set_env(km: Any, env: dict[str, str]) -> None:
     Used for values known only after the kernel was started (the MLflow run
     id, created while the kernel boots). Nothing appears in the notebook.
     """
-    from jupyter_client import BlockingKernelClient
+    from jupyter_core.utils import run_sync
 
-    kc = BlockingKernelClient()
-    kc.load_connection_info(km.get_connection_info())
-    kc.start_channels()
     try:
-        kc.wait_for_ready(timeout=km._nbmlops_timeout)
-        code = f"import os as _o; _o.environ.update({env!r}); del _o"
-        reply = kc.execute_interactive(code, silent=True, store_history=False,
-                                       timeout=km._nbmlops_timeout)
-        if reply["content"].get("status") != "ok":  # pragma: no cover - plain assignment
-            raise KernelDiedError("The kernel refused the run's environment variables.")
+        run_sync(_set_env)(km, env, km._nbmlops_timeout)
     except (RuntimeError, TimeoutError) as exc:
         raise KernelDiedError(f"The kernel did not start: {exc}") from None
+
+
+async def _set_env(km: Any, env: dict[str, str], timeout: float) -> None:
+    kc = km.client()  # its liveness check asks the manager about the process
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=timeout)
+        code = f"import os as _o; _o.environ.update({env!r}); del _o"
+        reply = await kc.execute_interactive(code, silent=True, store_history=False,
+                                             timeout=timeout)
+        if reply["content"].get("status") != "ok":  # pragma: no cover - plain assignment
+            raise KernelDiedError("The kernel refused the run's environment variables.")
     finally:
         kc.stop_channels()
 

@@ -398,6 +398,8 @@ def _papermill(plan: Plan, km: Any, timeout: float | None, start_timeout: float,
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
+    if not log_output:  # our own one-line error replaces papermill's/nbclient's log lines
+        _quiet_logger("papermill")
     try:
         papermill.execute_notebook(
             nbformat.from_dict(plan.nb), str(plan.output), kernel_name=plan.kernel_name,
@@ -415,6 +417,14 @@ def _papermill(plan: Plan, km: Any, timeout: float | None, start_timeout: float,
     except (RuntimeError, TimeoutError) as exc:  # kernel start/reply failures in nbclient
         return "kernel_died", f"The kernel stopped answering: {_one_line(exc)}", None
     return "ok", None, None
+
+
+def _quiet_logger(name: str) -> None:
+    import logging
+
+    logger = logging.getLogger(name)
+    if not logger.handlers and not logging.getLogger().handlers:
+        logger.addHandler(logging.NullHandler())
 
 
 def _source_cell(plan: Plan, executed_index: int) -> int:

@@ -1,0 +1,107 @@
+"""Benchmark: `nbmlops run` vs plain `papermill`, and a sweep with --jobs 2 vs --jobs 1.
+
+Same small notebook, same machine, same run, interleaved repetitions; prints
+medians and ratios. The last line holds both headline ratios:
+
+* run overhead = median(`nbmlops run`) / median(`papermill`)  (target <= 1.15)
+* sweep speed-up = median(8 combinations, --jobs 1) / median(--jobs 2)  (target >= 1.6)
+
+Both are whole command-line invocations (process start, imports, kernel start,
+execution, writing the executed notebook; nbmlops also records the MLflow run).
+
+    python tests/benchmarks/bench_pipeline.py [--reps 5] [--sweep-reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+PARAMS = "n: int = 200_000\nseed: int = 0\nscale: float = 1.0"
+CELLS = [
+    "import json\nimport random",
+    "rng = random.Random(seed)\nxs = [rng.gauss(0, scale) for _ in range(n // 10)]",
+    "mean = sum(xs) / len(xs)\nprint(f'mean={mean:.4f}')",
+    "json.dump({'mean': mean}, open('bench-metrics.json', 'w'))",
+]
+
+
+def write_notebook(path: Path) -> None:
+    """The small notebook both tools run (parameters cell tagged)."""
+    nb = new_notebook(
+        cells=[new_markdown_cell("# bench"),
+               new_code_cell(PARAMS, metadata={"tags": ["parameters"]}),
+               *[new_code_cell(c) for c in CELLS]],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}})
+    nbformat.write(nb, str(path))
+
+
+def timed(cmd: list[str], cwd: Path) -> float:
+    """Wall time of one command (must succeed)."""
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+    return elapsed
+
+
+def main() -> None:
+    """Run both benchmarks and print medians and ratios."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--sweep-reps", type=int, default=3)
+    args = ap.parse_args()
+    os.environ["DVC_NO_ANALYTICS"] = "1"
+    bin_dir = Path(sys.executable).parent
+    papermill = [str(bin_dir / "papermill")] if (bin_dir / "papermill").exists() else [
+        sys.executable, "-m", "papermill"]
+    nbmlops = [sys.executable, "-m", "nbmlops"]
+    with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
+        root = Path(tmp)
+        subprocess.run(["git", "init", "-q"], cwd=root, check=True)
+        write_notebook(root / "small.ipynb")
+        # warm-up: OS caches, the MLflow database schema
+        timed([*nbmlops, "run", "small.ipynb", "-p", "seed", "1"], root)
+        timed([*papermill, "small.ipynb", "pm-out.ipynb", "-p", "seed", "1",
+               "--no-progress-bar"], root)
+        ours, peer = [], []
+        for i in range(args.reps):
+            peer.append(timed([*papermill, "small.ipynb", "pm-out.ipynb", "-p", "seed", str(i),
+                               "--no-progress-bar"], root))
+            ours.append(timed([*nbmlops, "run", "small.ipynb", "-p", "seed", str(i)], root))
+        run_ratio = statistics.median(ours) / statistics.median(peer)
+        print(f"run   papermill   median {statistics.median(peer):6.2f} s  "
+              f"({', '.join(f'{t:.2f}' for t in peer)})")
+        print(f"run   nbmlops run median {statistics.median(ours):6.2f} s  "
+              f"({', '.join(f'{t:.2f}' for t in ours)})")
+        print(f"run   ratio nbmlops/papermill = {run_ratio:.2f}x (target <= 1.15)")
+
+        grid = ["--grid", "seed=1,2,3,4", "--grid", "scale=0.5,2.0"]  # 8 combinations
+        serial, parallel = [], []
+        for i in range(args.sweep_reps):
+            for jobs, into in ((1, serial), (2, parallel)):
+                into.append(timed([*nbmlops, "sweep", "small.ipynb", *grid, "--jobs", str(jobs),
+                                   "--no-progress", "--out-dir", f"sw-{jobs}-{i}"], root))
+        speedup = statistics.median(serial) / statistics.median(parallel)
+        print(f"sweep 8 combos --jobs 1 median {statistics.median(serial):6.2f} s  "
+              f"({', '.join(f'{t:.2f}' for t in serial)})")
+        print(f"sweep 8 combos --jobs 2 median {statistics.median(parallel):6.2f} s  "
+              f"({', '.join(f'{t:.2f}' for t in parallel)})")
+        print(f"sweep speed-up jobs1/jobs2 = {speedup:.2f}x (target >= 1.6)")
+        print(f"RATIOS run nbmlops/papermill = {run_ratio:.2f}x ; "
+              f"sweep jobs1/jobs2 = {speedup:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -94,7 +94,10 @@ class DriftPanel(w.VBox):
         drill = w.VBox([w.HBox([self.drill["distribution"], self.drill["ecdf"]]),
                         w.HBox([self.drill["psi"], self.drill["timeline"]])])
         drill.add_class("nbmlops-drill")
-        features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, drill])
+        self.heatmap = w.Output()
+        self.heatmap.add_class("nbmlops-heatmap")
+        features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, self.heatmap,
+                               drill])
         self.metric = w.Dropdown(description="Metric", options=PERF_METRICS, value="fpr")
         self.metric.observe(lambda _: self._render_prediction(), "value")
         self.pred_out = {k: _output(f"nbmlops-pred-{k}")
@@ -228,8 +231,9 @@ class DriftPanel(w.VBox):
         try:
             rep = self.report
             self.header.value = static.header_html(rep, self.window.value)
-            opts = [("all windows", "all")] + [(f"{_short(wr.key)} ({wr.n_rows:,} rows)", wr.key)
-                                               for wr in self._windows()]
+            opts = [("all windows", "all")] + [
+                (f"{figs.short_key(wr.key)} ({wr.n_rows:,} rows)", wr.key)
+                for wr in self._windows()]
             if list(self.window.options) != opts:
                 keep = self.window.value
                 self.window.options = opts
@@ -245,7 +249,25 @@ class DriftPanel(w.VBox):
         finally:
             self._syncing = False
         self._render_drill()
+        self._render_heatmap()
         self._render_prediction()
+
+    def _render_heatmap(self) -> None:
+        """Which feature drifted when: effect / threshold per feature and window."""
+        from nbmlops.drift.html import window_heatmap
+
+        fig = window_heatmap(self._full_or_base()) if len(self._windows()) > 1 else None
+        if fig is None:
+            self.figures.pop("heatmap", None)
+            self.heatmap.outputs = ()
+            return
+        fig.update_layout(template="none", plot_bgcolor="white", font={"size": 11},
+                          height=min(fig.layout.height, 500))
+        keys = [wr.key for wr in self._windows()]
+        fig.update_xaxes(type="category", tickvals=keys, ticktext=[figs.short_key(k) for k in keys])
+        fig.update_yaxes(autorange="reversed")  # most drifted on top, as in the table
+        self.figures["heatmap"] = fig
+        self.heatmap.outputs = (figs.plotly_bundle(fig),)
 
     def _windows(self) -> list[Any]:
         return list(getattr(self, "_full", self._base).windows)
@@ -278,15 +300,16 @@ class DriftPanel(w.VBox):
     def _render_drill(self) -> None:
         f = self._feature(self.feature.value)
         if f is None:
-            for out in self.drill.values():
+            for k, out in self.drill.items():
                 out.outputs = ()
-            self.figures = {}
+                self.figures.pop(k, None)
             return
-        self.figures = {
+        drill = {
             "distribution": figs.distribution_figure(f), "ecdf": figs.ecdf_figure(f),
             "psi": figs.psi_figure(f), "timeline": figs.timeline_figure(self._full_or_base(),
                                                                          f.name)}
-        for k, fig in self.figures.items():
+        self.figures.update(drill)
+        for k, fig in drill.items():
             self.drill[k].outputs = (figs.plotly_bundle(fig),)
 
     def _full_or_base(self) -> Any:
@@ -331,11 +354,6 @@ class DriftPanel(w.VBox):
         bundle["text/html"] = static.static_html(self.report)
         bundle["text/plain"] = self.report.summary()
         return bundle
-
-
-def _short(key: str) -> str:
-    """``2026-03-01`` for a window starting at midnight UTC, else the key."""
-    return key[:10] if key.endswith("T00:00:00+00:00") else key
 
 
 def _num(v: Any) -> float | None:

@@ -93,6 +93,11 @@ def psi_figure(feature: Any) -> Any:
     return fig
 
 
+def short_key(key: str) -> str:
+    """``2026-03-01`` for a window starting at midnight UTC, else the key itself."""
+    return key[:10] if key.endswith("T00:00:00+00:00") else key
+
+
 def series(report: Any, name: str) -> tuple[list[str], list[float | None], list[str]]:
     """Window keys, the feature's effect size per window and its status per window."""
     keys, values, statuses = [], [], []
@@ -100,7 +105,7 @@ def series(report: Any, name: str) -> tuple[list[str], list[float | None], list[
         f = w.features.get(name)
         if f is None and report.prediction is not None and report.prediction.name == name:
             f = w.prediction
-        keys.append(w.key)
+        keys.append(short_key(w.key))
         values.append(None if f is None else f.effect)
         statuses.append("skipped" if f is None else f.status)
     return keys, values, statuses
@@ -131,7 +136,7 @@ def timeline_figure(report: Any, name: str) -> Any:
 def performance_figure(report: Any, metric: str = "fpr") -> Any:
     """A performance metric per window against the reference level."""
     fig = _figure(f"{metric} per window (dashed: reference)")
-    keys = [w.key for w in report.windows if w.performance]
+    keys = [short_key(w.key) for w in report.windows if w.performance]
     values = [w.performance.get(metric) for w in report.windows if w.performance]
     if not keys:
         return _empty(fig, "no labels in the current data: no performance over time")

@@ -118,6 +118,16 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                 has_text="<unseen>")).to_have_count(1, timeout=30_000)
             assert _title(panel, "nbmlops-drill-distribution") != before
 
+            # one window: the header says so and the verdicts are that day's
+            panel.locator(".widget-dropdown select").first.select_option(index=1)
+            expect(panel.locator(".nbmlops-panel-header")).to_contain_text(
+                "showing window", timeout=60_000)
+            expect(panel.locator(".nbmlops-feature-table")).not_to_contain_text(
+                "drift", timeout=60_000)
+            panel.locator(".widget-dropdown select").first.select_option(index=0)
+            expect(panel.locator(".nbmlops-panel-header")).not_to_contain_text(
+                "showing window", timeout=60_000)
+
             # the magic's panel (second one) rendered from the Parquet folder too
             expect(page.locator(".nbmlops-drift-panel")).to_have_count(2, timeout=120_000)
             panel.scroll_into_view_if_needed()

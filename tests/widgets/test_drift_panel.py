@@ -121,6 +121,9 @@ def test_header_and_table_ranked_by_severity(panel: Any, report: Any) -> None:
     assert "new: kiosk" in rows[1] and ">drift<" in rows[0] and ">ok<" in rows[2]
     assert table.count("<svg") == 3  # a sparkline per feature over the 7 windows
     assert panel.feature.value == "amount"  # the most drifted feature is open
+    heat = panel.figures["heatmap"].data[0]  # which feature drifted when
+    assert list(heat.y) == report.ranking and len(heat.x) == DAYS
+    assert list(heat.text[0]) == [w.features["amount"].status for w in report.windows]
 
 
 def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> None:

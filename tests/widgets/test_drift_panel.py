@@ -227,6 +227,18 @@ def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_p
     assert "drift" in err and f"{len(data[1]) / 1000:.2f}k" in err
 
 
+def test_a_report_saved_as_json_reopens_fully_interactive(report: Any, tmp_path: Path) -> None:
+    from nbmlops.drift.report import DriftReport
+    from nbmlops.widgets.drift_panel import drift_panel
+
+    report.to_json(tmp_path / "report.json")
+    panel = drift_panel(DriftReport.from_json(tmp_path / "report.json"))
+    pick(panel.window, [v for _, v in panel.window.options][-1])
+    assert panel.report.n_cur == PER_DAY and "amount" in panel.report.drifted
+    panel.controls["numeric_threshold"].set_state({"value": 3.0})
+    assert "amount" not in panel.report.drifted and "channel" in panel.report.drifted
+
+
 def test_threshold_controls_update_verdicts_live(panel: Any) -> None:
     assert panel.report.features["amount"].status == "drift"
     panel.header.comm.messages.clear()

@@ -464,3 +464,47 @@ def test_bad_input(call: Any, error: type, match: str, profile: Any, report: Any
                    data: Any) -> None:
     with pytest.raises(error, match=match):
         call(profile, report, data)
+
+
+LIVE_CELLS = [
+    """
+import sys
+sys.path.insert(0, {root!r})
+from tests.widgets.test_drift_panel import PER_DAY, make_data
+import nbmlops
+ref, cur = make_data()
+profile = nbmlops.drift.fit_reference(ref, target="label", prediction="score")
+cur.iloc[:PER_DAY].to_csv("live.csv", index=False)
+panel = nbmlops.drift_panel(profile, "live.csv", time_column="ts", window="1D", live="0.1s")
+panel""",
+    # the kernel is free while the panel watches: this cell runs and grows the log
+    """cur.iloc[PER_DAY:].to_csv("live.csv", mode="a", header=False, index=False)""",
+    """import time
+deadline = time.monotonic() + 60
+while panel.report.n_cur < len(cur) and time.monotonic() < deadline:
+    time.sleep(0.1)
+print(panel.report.n_cur, panel.monitor.tail.rows_read, panel.monitor.running)""",
+    """panel.stop(); print(panel.monitor.running)""",
+]
+
+
+@pytest.mark.slow
+def test_live_mode_in_a_real_kernel_updates_the_frontend(tmp_path: Path) -> None:
+    """A real ipykernel: live updates come from the watcher thread while cells run."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    root = str(Path(__file__).resolve().parents[2])
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c.format(root=root) if "{root" in c else c)
+                for c in LIVE_CELLS]
+    NotebookClient(nb, timeout=120, kernel_name="python3", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    total = DAYS * PER_DAY
+    assert nb.cells[2].outputs[0]["text"].split() == [str(total), str(total), "True"]
+    assert nb.cells[3].outputs[0]["text"].strip() == "False"
+    # the frontend got the updates: the saved widget state shows the grown header
+    state = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    headers = [m["state"]["value"] for m in state.values()
+               if "Dataset verdict" in str(m["state"].get("value", ""))]
+    assert any(f"current {total:,} rows" in h for h in headers)

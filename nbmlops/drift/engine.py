@@ -25,6 +25,10 @@ from nbmlops.drift.summaries import (
 )
 from nbmlops.exceptions import DriftError
 
+#: batches at least this long are summarised column-parallel on THREADS threads
+PARALLEL_MIN_ROWS = 50_000
+THREADS = min(4, os.cpu_count() or 1)
+
 
 class Accumulator:
     """Per-window, per-column summaries of current data, fed batch by batch.
@@ -82,18 +86,15 @@ class Accumulator:
     def _add_window(self, wid: int, df: Any) -> None:
         win = self.wins.setdefault(wid, {"n_rows": 0, "columns": {}, "perf": None})
         win["n_rows"] += len(df)
-        for name, col in self.profile.columns.items():
-            if name in self.errors or col.get("status") or col.get("role") == "target":
-                continue
-            if name not in df.columns:
-                continue
-            try:
-                s = summarise_column(col, df[name])
-            except kinds.KindMismatchError as exc:
-                self.errors[name] = f"dtype changed: {exc}"
+        todo = [(name, col) for name, col in self.profile.columns.items()
+                if name not in self.errors and not col.get("status")
+                and col.get("role") != "target" and name in df.columns]
+        for name, summ in _summarise_all(todo, df):
+            if isinstance(summ, kinds.KindMismatchError):
+                self.errors[name] = f"dtype changed: {summ}"
                 win["columns"].pop(name, None)
                 continue
-            win["columns"][name] = merge(win["columns"].get(name), s)
+            win["columns"][name] = merge(win["columns"].get(name), summ)
         perf = self.profile.performance
         tgt, pred = self.profile.target, self.profile.prediction
         if perf and "spec" in perf and tgt in df.columns and pred in df.columns:
@@ -136,6 +137,26 @@ class Accumulator:
             "time_column": self.time_column,
             "sources": sources or {},
         }
+
+
+def _summarise_all(todo: list[tuple[str, dict[str, Any]]], df: Any) -> list[tuple[str, Any]]:
+    """Summaries of every column of ``df``; a dtype mismatch is returned, not raised.
+
+    Big batches use a thread pool: sorting and value counting release the GIL.
+    """
+    def one(item: tuple[str, dict[str, Any]]) -> tuple[str, Any]:
+        name, col = item
+        try:
+            return name, summarise_column(col, df[name])
+        except kinds.KindMismatchError as exc:
+            return name, exc
+
+    if len(df) < PARALLEL_MIN_ROWS or len(todo) < 2 or THREADS < 2:
+        return [one(item) for item in todo]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        return list(pool.map(one, todo))
 
 
 def summarise_column(col: dict[str, Any], s: Any) -> dict[str, Any]:

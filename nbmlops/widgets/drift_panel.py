@@ -442,9 +442,11 @@ def _as_profile(profile: Any, time_column: str | None, target: str | None = None
     if isinstance(profile, str | os.PathLike) and str(profile).endswith(".json") \
             and Path(profile).is_file():
         return load_profile(profile)
-    df, _ = load_frame(profile, role="reference")
+    df, source = load_frame(profile, role="reference")
     tcol = time_column if time_column in df.columns else None  # logs have it, training data rarely
-    return fit_reference(df, target=target, prediction=prediction, time_column=tcol)
+    fitted = fit_reference(df, target=target, prediction=prediction, time_column=tcol)
+    fitted.source = source  # where the reference came from (file, snapshot), for the audit
+    return fitted
 
 
 def _progress_bar() -> Any:

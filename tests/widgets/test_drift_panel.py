@@ -418,6 +418,19 @@ def test_magic_shows_the_panel(ip: Any, profile: Any, data: Any, project: Path) 
     assert panel.report.n_cur == len(data[1])
 
 
+def test_magic_with_a_snapshot_reference(ip: Any, data: Any, dvc_project: Path) -> None:
+    """The issue's example: ``%mlops drift train@1 logs/ --window 1D`` on a real DVC repo."""
+    import nbmlops
+
+    nbmlops.snapshot(data[0], "train")
+    (dvc_project / "logs").mkdir()
+    data[1].to_parquet(dvc_project / "logs" / "day.parquet")
+    panel = ip.run_line_magic(
+        "mlops", "drift train@1 logs/ --window 1D --target label --prediction score")
+    assert panel.report.drifted[:2] == ["amount", "channel"]
+    assert "train" in str(panel.report.sources["reference"])
+
+
 def test_magic_rerun_replaces_the_live_watcher(ip: Any, profile: Any, data: Any,
                                                project: Path) -> None:
     (project / "log.csv").write_text(_csv_lines(data[1].iloc[:PER_DAY], True))

@@ -109,15 +109,25 @@ class DriftPanel(w.VBox):
             self.tabs.set_title(i, title)
 
     def _build_settings(self, export_path: str) -> w.VBox:
-        from nbmlops.drift.config import CATEGORICAL_EFFECTS, CORRECTIONS, NUMERIC_EFFECTS
+        from nbmlops.drift.config import (
+            CATEGORICAL_EFFECTS,
+            CATEGORICAL_TESTS,
+            CORRECTIONS,
+            NUMERIC_EFFECTS,
+            NUMERIC_TESTS,
+        )
 
         style = {"description_width": "150px"}
         lay = w.Layout(width="330px")
         self.controls = {
+            "numeric_test": w.Dropdown(description="numeric test", options=NUMERIC_TESTS,
+                                       style=style, layout=lay),
             "numeric_effect": w.Dropdown(description="numeric effect", options=NUMERIC_EFFECTS,
                                          style=style, layout=lay),
             "numeric_threshold": w.BoundedFloatText(description="numeric threshold", min=0,
                                                     max=1e6, step=0.01, style=style, layout=lay),
+            "categorical_test": w.Dropdown(description="categorical test",
+                                           options=CATEGORICAL_TESTS, style=style, layout=lay),
             "categorical_effect": w.Dropdown(description="categorical effect",
                                              options=CATEGORICAL_EFFECTS, style=style,
                                              layout=lay),
@@ -191,25 +201,30 @@ class DriftPanel(w.VBox):
     def _on_control(self, change: dict[str, Any]) -> None:
         if self._syncing:
             return
-        c = {k: v.value for k, v in self.controls.items()}
-        cfg = self.config
+        key = next(k for k, c in self.controls.items() if c is change["owner"])
         try:
-            cfg = cfg.replace(
-                alpha=float(c["alpha"]), multiple_testing=c["multiple_testing"],
-                drift_share=float(c["drift_share"]),
-                numeric=cfg.numeric.merged(type(cfg.numeric)(
-                    effect=c["numeric_effect"], threshold=float(c["numeric_threshold"]))),
-                categorical=cfg.categorical.merged(type(cfg.categorical)(
-                    effect=c["categorical_effect"],
-                    threshold=float(c["categorical_threshold"]))))
-            name = self.feature.value
-            if change["owner"] is self.controls["feature_threshold"] and name:
-                cfg = cfg.with_feature(name, threshold=float(c["feature_threshold"]))
+            cfg = self._changed_config(key, change["new"])
         except Exception as exc:  # ConfigError: show it next to the controls, keep the old rules
             self.settings_status.value = f'<span style="color:#c62828">{exc}</span>'
             return
         self.settings_status.value = ""
         self.set_config(cfg)
+
+    def _changed_config(self, key: str, value: Any) -> Any:
+        """The rules in force with the one setting ``key`` changed (others untouched)."""
+        import dataclasses
+
+        cfg = self.config
+        if key in ("alpha", "drift_share"):
+            return cfg.replace(**{key: float(value)})
+        if key == "multiple_testing":
+            return cfg.replace(multiple_testing=value)
+        if key == "feature_threshold":
+            name = self.feature.value
+            return cfg.with_feature(name, threshold=float(value)) if name else cfg
+        kind, _, field = key.partition("_")  # numeric_effect, categorical_threshold ...
+        value = float(value) if field == "threshold" else value
+        return cfg.replace(**{kind: dataclasses.replace(getattr(cfg, kind), **{field: value})})
 
     def export_config(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the thresholds in force as the YAML the CI gate reads; return the path."""
@@ -278,6 +293,7 @@ class DriftPanel(w.VBox):
             cfg = self.config
             n, c = cfg.spec_for("", "numeric"), cfg.spec_for("", "categorical")
             values = {"numeric_effect": n.effect, "categorical_effect": c.effect,
+                      "numeric_test": n.test, "categorical_test": c.test,
                       "numeric_threshold": _num(n.threshold),
                       "categorical_threshold": _num(c.threshold), "alpha": cfg.alpha,
                       "multiple_testing": cfg.multiple_testing, "drift_share": cfg.drift_share}

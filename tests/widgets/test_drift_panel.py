@@ -260,6 +260,24 @@ def test_threshold_controls_update_verdicts_live(panel: Any) -> None:
     panel.controls["numeric_effect"].set_state({"index": list(
         panel.controls["numeric_effect"].options).index("psi")})
     assert panel.report.features["amount"].effect_name == "psi"
+    panel.controls["categorical_test"].set_state({"index": list(
+        panel.controls["categorical_test"].options).index("none")})
+    assert panel.config.categorical.test == "none"
+    assert panel.report.features["channel"].test in (None, "none")
+
+
+def test_one_control_changes_one_setting(report: Any) -> None:
+    """A calibrated threshold survives changing alpha (controls do not overwrite others)."""
+    from nbmlops.drift.config import MethodSpec
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    cfg = report.config.replace(numeric=report.config.numeric.merged(
+        MethodSpec(threshold="calibrated")))
+    panel = DriftPanel(report)
+    panel.set_config(cfg)
+    panel.controls["alpha"].set_state({"value": 0.05})
+    assert panel.config.alpha == 0.05 and panel.config.numeric.threshold == "calibrated"
+    assert panel.config.categorical == report.config.categorical
 
 
 def test_feature_threshold_control_and_bad_value(panel: Any) -> None:

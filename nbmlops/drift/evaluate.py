@@ -64,6 +64,8 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
     chosen = all_windows if keys is None else [w for w in all_windows if w["key"] in set(keys)]
     errors = state.get("column_errors", {})
     cols, perf, n_cur = merge_windows(chosen)
+    if state.get("time_column") in profile.columns:
+        errors = {**errors, state["time_column"]: "time column of the windows"}
     features, pred = evaluate_columns(profile, cols, config, errors)
     verdict, reason = dataset_verdict(features, pred, config)
     windows: list[WindowResult] = []
@@ -136,7 +138,8 @@ def judge(name: str, col: dict[str, Any], summ: dict[str, Any] | None, config: D
         r.status, r.reason = "skipped", "skipped by configuration"
         return r
     if error:
-        r.status, r.reason = "error", error
+        r.status = "skipped" if error == "time column of the windows" else "error"
+        r.reason = error
         return r
     if summ is None:
         r.status, r.reason = "skipped", "no rows in this window"

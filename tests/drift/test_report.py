@@ -154,3 +154,12 @@ def test_multiple_testing_methods(report: DriftReport, method: str) -> None:
     if method == "none":
         assert ps == raw
     json.dumps(rep.to_dict())
+
+
+def test_time_column_is_never_a_feature(ref_df: pd.DataFrame, cur_df: pd.DataFrame) -> None:
+    prof = fit_reference(ref_df)  # ts profiled as a datetime feature
+    rep = prof.compare(cur_df, time_column="ts", window="2D")
+    assert rep.features["ts"].status == "skipped"
+    assert rep.features["ts"].reason == "time column of the windows"
+    assert all(w.features["ts"].status == "skipped" for w in rep.windows)
+    assert prof.compare(cur_df).features["ts"].status == "drift"  # a later period, as a feature

@@ -70,7 +70,7 @@ def run(notebook: str, params: tuple[tuple[str, str], ...], params_files: tuple[
         output: str | None, cwd: str | None, timeout: float | None, kernel_name: str | None,
         experiment: str | None, run_name: str | None, progress: bool, log_output: bool,
         as_json: bool) -> None:
-    r"""Run NOTEBOOK with parameters in a fresh kernel, tracked as one MLflow run.
+    """Run NOTEBOOK with parameters in a fresh kernel, tracked as one MLflow run.
 
     Values are checked against the cell tagged `parameters` and coerced to
     the declared types; an unknown name or a value that does not fit is an
@@ -78,9 +78,7 @@ def run(notebook: str, params: tuple[tuple[str, str], ...], params_files: tuple[
     NOTEBOOK. Exit codes: 0 ok, 1 the notebook failed, 2 bad parameters or
     input, 3 the kernel died or timed out.
 
-    \b
-    Example:
-      nbmlops run notebooks/train.ipynb -p C 0.5 -p max_iter 300
+    Example: nbmlops run notebooks/train.ipynb -p C 0.5 -p max_iter 300
     """
     from nbmlops.pipeline.runner import run_notebook
 
@@ -129,16 +127,15 @@ def sweep(notebook: str, grid: tuple[str, ...], param_sets: tuple[str, ...],
           metric: str | None, mode: str, out_dir: str | None, cwd: str | None,
           timeout: float | None, kernel_name: str | None, experiment: str | None,
           progress: bool, as_json: bool) -> None:
-    r"""Run NOTEBOOK once per parameter combination, JOBS at a time.
+    """Run NOTEBOOK once per parameter combination, JOBS at a time.
 
     Each combination runs in its own kernel as an MLflow child run under one
     sweep run, writing its outputs to its own folder. A failing combination
-    does not stop the others; the exit code is 1 if any failed.
+    does not stop the others; the exit code is then non-zero (1, or 3 when a kernel
+    died or timed out).
 
-    \b
-    Example:
-      nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --grid max_iter=100,300 \\
-          --jobs 2 --metric accuracy
+    Example: nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --jobs 2
+    --metric accuracy
     """
     from nbmlops.pipeline.runner import load_params_file
     from nbmlops.pipeline.sweep import parse_grid

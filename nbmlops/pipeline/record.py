@@ -3,12 +3,20 @@
 The fluent ``mlflow.start_run`` API keeps one active run per thread and
 process; sweeps run several notebooks at once from threads, so everything
 here goes through :class:`mlflow.MlflowClient` with explicit run ids.
+
+:class:`SidecarRecorder` does the same work in a helper process (this module
+run as a script, speaking JSON lines): importing MLflow takes seconds, and in
+a helper it happens on the other core while the kernel boots and papermill
+loads, instead of before them.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +81,26 @@ class Recorder:
         )
         return list(runs)
 
+    def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
+              params: dict[str, Any]) -> str:
+        """Start a run and log its parameters; return the run id."""
+        run_id = self.start(name, tags, parent_run_id)
+        self.log_params(run_id, params)
+        return run_id
+
+    def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
+            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+        """Log metrics (from ``metrics_path``, else the child runs), artifacts, end the run."""
+        file_metrics = read_metrics(Path(metrics_path)) if metrics_path else {}
+        child_metrics, child_ids = self.child_metrics(run_id)
+        metrics = file_metrics or child_metrics
+        self.log_metrics(run_id, metrics)
+        self.finish(run_id, status, tags, [Path(a) for a in artifacts])
+        return metrics, child_ids
+
+    def close(self) -> None:
+        """Nothing to release in-process."""
+
     def child_metrics(self, run_id: str) -> tuple[dict[str, float], list[str]]:
         """Metrics of the child runs (later runs win) and their ids."""
         metrics: dict[str, float] = {}
@@ -107,3 +135,93 @@ def _flatten(prefix: str, value: Any, out: dict[str, float]) -> None:
     elif (isinstance(value, (int, float)) and not isinstance(value, bool)
           and math.isfinite(value) and prefix):
         out[prefix] = float(value)
+
+
+class SidecarRecorder:
+    """A :class:`Recorder` in a helper process (see the module docstring)."""
+
+    def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
+        self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "nbmlops.pipeline.record"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1)
+        self._send({"op": "open", "config": config.to_dict(), "experiment": experiment})
+        self.experiment_id: str | None = None
+        self._opened = False
+
+    def _send(self, message: dict[str, Any]) -> None:
+        assert self._proc.stdin is not None
+        self._proc.stdin.write(json.dumps(message) + "\n")
+        self._proc.stdin.flush()
+
+    def _reply(self) -> dict[str, Any]:
+        from nbmlops.exceptions import TrackingError
+
+        assert self._proc.stdout is not None
+        if not self._opened:
+            self._opened = True
+            self._reply()  # the answer to "open"
+        line = self._proc.stdout.readline()
+        if not line:
+            self._log.seek(0)
+            raise TrackingError("The MLflow recorder process stopped: "
+                                + (self._log.read().strip().splitlines() or ["no output"])[-1])
+        body = json.loads(line)
+        if "error" in body:
+            raise TrackingError(f"Recording the run in MLflow failed: {body['error']}")
+        if body.get("experiment_id"):
+            self.experiment_id = body["experiment_id"]
+        return dict(body)
+
+    def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
+              params: dict[str, Any]) -> str:
+        """As :meth:`Recorder.begin`."""
+        self._send({"op": "begin", "args": [name, tags, parent_run_id, params]})
+        return str(self._reply()["result"])
+
+    def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
+            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+        """As :meth:`Recorder.end`."""
+        self._send({"op": "end", "args": [run_id, status, metrics_path, artifacts, tags]})
+        metrics, ids = self._reply()["result"]
+        return dict(metrics), list(ids)
+
+    def close(self) -> None:
+        """Stop the helper process."""
+        try:
+            if self._proc.stdin is not None:
+                self._proc.stdin.close()
+            self._proc.wait(timeout=30)
+        except (OSError, subprocess.TimeoutExpired):
+            self._proc.kill()
+        finally:
+            self._log.close()
+
+
+def _serve() -> None:
+    """Helper-process loop: one JSON request per line, one JSON reply per line."""
+    recorder: Recorder | None = None
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            if request["op"] == "open":
+                cfg = dict(request["config"])
+                config = NbmlopsConfig(**cfg)
+                recorder = Recorder(config, request.get("experiment"))
+                reply: dict[str, Any] = {"result": None}
+            else:
+                assert recorder is not None
+                reply = {"result": getattr(recorder, request["op"])(*request["args"])}
+            reply["experiment_id"] = recorder.experiment_id
+        except Exception as exc:  # reported to the runner, which raises TrackingError
+            reply = {"error": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(reply) + "\n")
+        sys.stdout.flush()
+    # every request was answered (runs written); skip the slow interpreter teardown
+    import os
+
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    _serve()

@@ -362,33 +362,49 @@ def execute(
 
     t0 = time.perf_counter()
     experiment = experiment or plan.config.experiment
-    km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
-                      startup_timeout=start_timeout)
+    own = recorder is None
+    if own:  # MLflow loads in a helper process while the kernel boots, unless already loaded
+        import sys
+
+        from nbmlops.pipeline.record import Recorder, SidecarRecorder
+
+        cls = Recorder if "mlflow" in sys.modules else SidecarRecorder
+        recorder = cls(plan.config, experiment)
     run_id = None
     try:
-        if recorder is None:  # imports MLflow while the kernel boots
-            from nbmlops.pipeline.record import Recorder
-
-            recorder = Recorder(plan.config, experiment)
-        run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
-                    "nbmlops.kind": "pipeline", **(tags or {})}
-        run_id = recorder.start(run_name or plan.source.stem, run_tags, parent_run_id)
-        recorder.log_params(run_id, plan.effective)
-        set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
-        status, error, cell = _papermill(plan, km, timeout, start_timeout, progress, log_output)
-    except KernelDiedError as exc:
-        status, error, cell = "kernel_died", str(exc), None
-    except BaseException:
-        if run_id is not None:
-            recorder.finish(run_id, "KILLED", artifacts=[plan.output])
-        raise
+        km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
+                          startup_timeout=start_timeout)
+        try:
+            _import_papermill()
+            run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
+                        "nbmlops.kind": "pipeline", **(tags or {})}
+            run_id = recorder.begin(run_name or plan.source.stem, run_tags, parent_run_id,
+                                    plan.effective)
+            set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
+            status, error, cell = _papermill(plan, km, timeout, start_timeout, progress,
+                                             log_output)
+        except KernelDiedError as exc:
+            status, error, cell = "kernel_died", str(exc), None
+        except BaseException:
+            if run_id is not None:
+                recorder.end(run_id, "KILLED", None, [str(plan.output)], {})
+            raise
+        finally:
+            stop_kernel(km)
+        result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
+                           run_id=run_id, experiment_id=recorder.experiment_id, error=error,
+                           cell=cell)
+        _record(recorder, plan, result)
     finally:
-        stop_kernel(km)
-    result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
-                       run_id=run_id, experiment_id=recorder.experiment_id, error=error, cell=cell)
-    _record(recorder, plan, result)
+        if own:
+            recorder.close()
     result.duration_s = time.perf_counter() - t0
     return result
+
+
+def _import_papermill() -> None:
+    import nbformat  # noqa: F401 - loaded here, while the kernel boots
+    import papermill  # noqa: F401
 
 
 def _papermill(plan: Plan, km: Any, timeout: float | None, start_timeout: float,
@@ -454,19 +470,14 @@ def _one_line(exc: BaseException) -> str:
 def _record(recorder: Any, plan: Plan, result: RunResult) -> None:
     if result.run_id is None:
         return
-    metrics = {}
-    if plan.metrics_path is not None and plan.metrics_path.is_file() and result.ok:
-        from nbmlops.pipeline.record import read_metrics
-
-        metrics = read_metrics(plan.metrics_path)
-    child_metrics, result.child_run_ids = recorder.child_metrics(result.run_id)
-    result.metrics = metrics or child_metrics
-    recorder.log_metrics(result.run_id, result.metrics)
     tags = {"nbmlops.exit_code": str(result.exit_code), "nbmlops.status": result.status}
     if result.error:
         tags["nbmlops.error"] = result.error
-    artifacts = [plan.output] + ([plan.metrics_path] if plan.metrics_path else [])
-    recorder.finish(result.run_id, "FINISHED" if result.ok else "FAILED", tags, artifacts)
+    metrics_path = plan.metrics_path if result.ok and plan.metrics_path else None
+    artifacts = [str(plan.output)] + ([str(plan.metrics_path)] if plan.metrics_path else [])
+    result.metrics, result.child_run_ids = recorder.end(
+        result.run_id, "FINISHED" if result.ok else "FAILED",
+        str(metrics_path) if metrics_path else None, artifacts, tags)
 
 
 def describe_error(exc: NbmlopsError) -> dict[str, Any]:

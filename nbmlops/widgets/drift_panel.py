@@ -65,8 +65,9 @@ class DriftPanel(w.VBox):
         self.monitor: Any = None
         self._syncing = False
         self._lock = threading.RLock()  # live updates (thread) vs. control changes (kernel)
+        self._cache: dict[str, Any] = {}  # config digest -> whole-period report
         self._build(str(export_path))
-        super().__init__(children=[self.header, self.live_box, self.tabs],
+        super().__init__(children=[self.header, self.busy, self.live_box, self.tabs],
                          **kwargs)
         self.add_class("nbmlops-drift-panel")
         self._render()
@@ -75,6 +76,7 @@ class DriftPanel(w.VBox):
     def _build(self, export_path: str) -> None:
         self.header = w.HTML()
         self.header.add_class("nbmlops-panel-header")
+        self.busy = w.HTML()
         self.live_status = w.HTML()
         self.stop_button = w.Button(description="Stop live", icon="stop",
                                     button_style="warning")
@@ -156,7 +158,9 @@ class DriftPanel(w.VBox):
     # -- state changes -------------------------------------------------------------
     def set_base(self, report: Any) -> None:
         """Replace the report (live mode) keeping the thresholds and window in force."""
-        self._base = report
+        with self._lock:
+            self._base = report
+            self._cache.clear()
         self._apply()
 
     def set_config(self, config: Any) -> None:
@@ -178,14 +182,27 @@ class DriftPanel(w.VBox):
 
     def _apply(self) -> None:
         with self._lock:
-            full = self._base if self._base.config == self.config else \
-                self._base.with_config(self.config)
+            full = self._full_for(self.config)
             key = self.window.value
-            keys = [wr.key for wr in full.windows]
             self._full = full
-            self.report = full if key == "all" or key not in keys else \
-                full.select_windows([key])
+            window = next((wr for wr in full.windows if wr.key == key), None)
+            self.report = full if window is None else window_view(full, window)
             self._render()
+
+    def _full_for(self, config: Any) -> Any:
+        """The whole-period report under ``config`` (re-derived once per distinct config)."""
+        if self._base.config == config:
+            return self._base
+        key = config.digest()
+        if key not in self._cache:
+            self.busy.value = "<i>re-deriving verdicts from the summaries…</i>"
+            try:
+                self._cache[key] = self._base.with_config(config)
+            finally:
+                self.busy.value = ""
+            while len(self._cache) > 8:
+                self._cache.pop(next(iter(self._cache)))
+        return self._cache[key]
 
     def _on_window(self, change: dict[str, Any]) -> None:
         if not self._syncing:
@@ -370,6 +387,26 @@ class DriftPanel(w.VBox):
         bundle["text/html"] = static.static_html(self.report)
         bundle["text/plain"] = self.report.summary()
         return bundle
+
+
+def window_view(full: Any, window: Any) -> Any:
+    """A report of one window, built from its cached :class:`WindowResult` (no evaluation)."""
+    from nbmlops.drift.evaluate import dataset_verdict, profile_of, rank
+    from nbmlops.drift.report import DriftReport
+
+    _, reason = dataset_verdict(window.features, window.prediction, full.config)
+    importances = profile_of(full.state).importances or full.state.get("importances")
+    ranking, by_importance = rank(window.features, importances)
+    reference = (full.performance or {}).get("reference")
+    return DriftReport(
+        verdict=window.verdict, reason=reason, features=window.features, windows=full.windows,
+        config=full.config, n_ref=full.n_ref, n_cur=window.n_rows,
+        period=(window.start, window.end), window_spec=full.window_spec,
+        time_column=full.time_column, prediction=window.prediction,
+        performance={"reference": reference, "current": window.performance}
+        if reference is not None else None,
+        ranking=ranking, ranking_importance=by_importance, sources=full.sources,
+        created=full.created, state=full.state)
 
 
 def _num(v: Any) -> float | None:

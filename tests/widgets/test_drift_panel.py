@@ -185,7 +185,7 @@ def test_no_labels_says_so(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]
 # -- windows and thresholds re-derive from summaries only ------------------------------
 def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    from nbmlops.drift import engine, sources
+    from nbmlops.drift import engine, evaluate, sources
     from nbmlops.widgets.drift_panel import drift_panel
 
     logs = tmp_path / "logs"
@@ -205,6 +205,9 @@ def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_pat
     monkeypatch.setattr(sources, "iter_batches", boom)
     monkeypatch.setattr(engine, "compare", boom)
     monkeypatch.setattr(engine.Accumulator, "add", boom)
+    # a window's view is its cached result: not even the statistics are recomputed
+    real_evaluate = evaluate.evaluate_state
+    monkeypatch.setattr(evaluate, "evaluate_state", boom)
 
     keys = [v for _, v in panel.window.options]
     assert keys[0] == "all" and len(keys) == DAYS + 1
@@ -215,6 +218,14 @@ def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_pat
     assert panel.report.n_cur == PER_DAY and panel.report.features["amount"].status == "drift"
     pick(panel.window, "all")
     assert panel.report.n_cur == DAYS * PER_DAY
+    full = panel.report
+    pick(panel.window, keys[-1])
+    one = panel.report
+    monkeypatch.setattr(evaluate, "evaluate_state", real_evaluate)
+    ref = full.select_windows([keys[-1]])  # the engine's own re-slice agrees with the view
+    assert one.verdict == ref.verdict and one.ranking == ref.ranking
+    assert {n: f.status for n, f in one.features.items()} == {
+        n: f.status for n, f in ref.features.items()}
 
 
 def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_path: Path,
@@ -264,6 +275,20 @@ def test_threshold_controls_update_verdicts_live(panel: Any) -> None:
         panel.controls["categorical_test"].options).index("none")})
     assert panel.config.categorical.test == "none"
     assert panel.report.features["channel"].test in (None, "none")
+
+
+def test_each_config_is_derived_once(panel: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nbmlops.drift.report import DriftReport
+
+    calls = []
+    real = DriftReport.with_config
+    monkeypatch.setattr(DriftReport, "with_config",
+                        lambda self, cfg: calls.append(cfg) or real(self, cfg))
+    thr = panel.controls["numeric_threshold"]
+    for value in (5.0, 0.1, 5.0, 0.2, 5.0):
+        thr.set_state({"value": value})
+    assert len(calls) == 2  # 5.0 and 0.2; 0.1 is the report's own config
+    assert panel.busy.value == ""
 
 
 def test_one_control_changes_one_setting(report: Any) -> None:

@@ -7,18 +7,21 @@ columns plus the schema (column names, dtypes, index) — unlike MLflow's own
 digest, which reads only the first 10,000 rows.
 
 Speed: a snapshot recognises unchanged data from this digest alone, so it
-must cost a small fraction of writing Parquet. Column buffers are hashed
-in place (numpy arrays, Arrow buffers: no conversion, no copy) with SHA-256,
-which runs on the CPU's SHA extensions and releases the GIL, one column per
-task on a small thread pool. Object columns fall back to pandas'
-``hash_pandas_object`` (SipHash over each value).
+must cost a small fraction of writing Parquet. Column buffers are read in
+place (numpy arrays, Arrow buffers: no conversion, no copy) by a fast
+universal hash: each 8 MiB block, seen as 64-bit words, is reduced to two
+multilinear sums ``sum(word[i] * key[i]) mod 2**64`` under two fixed random
+odd keys (one vectorised numpy pass, ~15 GB/s), and the block sums, lengths
+and the schema go through SHA-256. Any change of a single word always changes
+both sums (odd keys); independent changes collide with probability about
+2**-64 per sum. It is a change detector and identity for data, not a defence
+against someone forging collisions on purpose. Object columns fall back to
+pandas' ``hash_pandas_object`` (SipHash over each value).
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -38,7 +41,7 @@ def frame_digest(df: Any) -> str:
     Returns
     -------
     str
-        32 hex characters (SHA-256 truncated to 128 bits). Equal content and
+        32 hex characters (128 bits). Equal content and
         schema give an equal digest, whatever the memory layout (chunking,
         slicing, copies).
 
@@ -92,29 +95,65 @@ def _index_levels(index: Any) -> list[Any]:
 
 def _combine(schema: str, tasks: list[Any]) -> str:
     h = hashlib.sha256(schema.encode())
-    big = sum(t[1] for t in tasks) > (4 << 20) and len(tasks) > 1
-    if big:
-        workers = min(len(tasks), os.cpu_count() or 1, 4)
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            digests = list(pool.map(lambda t: t[0](), tasks))
-    else:
-        digests = [t[0]() for t in tasks]
-    for d in digests:
-        h.update(d)
+    for task, _size in tasks:
+        h.update(task())
     return h.hexdigest()[:DIGEST_HEX]
 
 
 def _sha(*parts: Any) -> bytes:
+    """Digest of several buffers (each fingerprinted, so any size is cheap)."""
     h = hashlib.sha256()
     for part in parts:
         h.update(b"|")
-        h.update(part)
+        h.update(fingerprint(part))
     return h.digest()
 
 
-def _np_bytes(values: np.ndarray) -> memoryview:
+#: 64-bit words per block of the multilinear hash (8 MiB)
+BLOCK_WORDS = 1 << 20
+_SEEDS = (0x6E626D6C6F707331, 0x6E626D6C6F707332)
+_keys: list[Any] = []
+
+
+def _key_arrays() -> list[Any]:
+    """The two fixed odd key arrays (raw PCG64 output: stable across numpy versions)."""
+    if not _keys:  # built whole, then published: safe if two threads race here
+        built = [np.random.PCG64(seed).random_raw(BLOCK_WORDS).astype("<u8") | np.uint64(1)
+                 for seed in _SEEDS]
+        _keys[:] = built
+    return _keys[:2]
+
+
+def fingerprint(buf: Any) -> bytes:
+    """32-byte fingerprint of a byte buffer: length, block sums under two keys, tail.
+
+    ``buf`` is anything exposing the buffer protocol (bytes, memoryview,
+    contiguous numpy array, Arrow buffer slice); it is not copied.
+    """
+    data = np.frombuffer(buf, dtype=np.uint8) if not isinstance(buf, np.ndarray) \
+        else buf.reshape(-1).view(np.uint8)
+    n = len(data)
+    h = hashlib.sha256(n.to_bytes(8, "little"))
+    if n == 0:
+        return h.digest()
+    k1, k2 = _key_arrays()
+    words = n // 8
+    view = data[: words * 8].view("<u8")
+    sums = np.empty(2 * ((words + BLOCK_WORDS - 1) // BLOCK_WORDS), dtype="<u8")
+    for j, start in enumerate(range(0, words, BLOCK_WORDS)):
+        block = view[start: start + BLOCK_WORDS]
+        m = len(block)
+        sums[2 * j] = np.einsum("i,i->", block, k1[:m])
+        sums[2 * j + 1] = np.einsum("i,i->", block, k2[:m])
+    h.update(sums.tobytes())
+    h.update(data[words * 8:].tobytes())
+    return h.digest()
+
+
+def _np_bytes(values: np.ndarray) -> np.ndarray:
+    """A contiguous byte view of ``values`` (copied only when strided)."""
     arr = np.ascontiguousarray(values)
-    return memoryview(arr.view(np.uint8).reshape(-1)) if arr.size else memoryview(b"")
+    return arr.reshape(-1).view(np.uint8) if arr.size else np.zeros(0, dtype=np.uint8)
 
 
 # ---------------------------------------------------------------- pandas
@@ -172,28 +211,27 @@ def _arrow_digest(chunks: list[Any]) -> bytes:
         mask = whole.is_null().to_numpy(zero_copy_only=False) if whole.null_count else None
         body = _ipc_bytes(pc.drop_null(whole))
         return _sha(body, _np_bytes(mask) if mask is not None else b"")
-    values, lengths, nulls = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
-    any_nulls = any(c.null_count for c in chunks)
-    for chunk in chunks:
-        if any_nulls:
-            nulls.update(_np_bytes(chunk.is_null().to_numpy(zero_copy_only=False)))
-            chunk = pc.drop_null(chunk)  # null slots hold arbitrary bytes
-        if _is_binary_like(t):
-            width = 8 if (pa.types.is_large_string(t) or pa.types.is_large_binary(t)) else 4
-            offsets = np.frombuffer(chunk.buffers()[1], dtype=f"<i{width}")
-            offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
-            if len(offsets):
-                data = chunk.buffers()[2]
-                start, stop = int(offsets[0]), int(offsets[-1])
-                values.update(memoryview(data)[start:stop] if data is not None else b"")
-                lengths.update(_np_bytes(np.diff(offsets).astype("<i8")))
-        else:
-            width = t.bit_width // 8
-            buf = chunk.buffers()[1]
-            if buf is not None:
-                view = memoryview(buf)[chunk.offset * width:(chunk.offset + len(chunk)) * width]
-                values.update(view)
-    return _sha(values.digest(), lengths.digest(), nulls.digest())
+    if len(chunks) > 1:  # one contiguous layout: chunking must not change the digest
+        chunks = [pa.concat_arrays(chunks)]
+    chunk = chunks[0]
+    nulls: Any = b""
+    if chunk.null_count:
+        nulls = _np_bytes(chunk.is_null().to_numpy(zero_copy_only=False))
+        chunk = pc.drop_null(chunk)  # null slots hold arbitrary bytes
+    if _is_binary_like(t):
+        width = 8 if (pa.types.is_large_string(t) or pa.types.is_large_binary(t)) else 4
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=f"<i{width}")
+        offsets = offsets[chunk.offset: chunk.offset + len(chunk) + 1]
+        data = chunk.buffers()[2]
+        start, stop = (int(offsets[0]), int(offsets[-1])) if len(offsets) else (0, 0)
+        values: Any = memoryview(data)[start:stop] if data is not None and stop > start else b""
+        lengths: Any = _np_bytes(np.diff(offsets).astype("<i8")) if len(offsets) else b""
+        return _sha(values, lengths, nulls)
+    width = t.bit_width // 8
+    buf = chunk.buffers()[1]
+    body = memoryview(buf)[chunk.offset * width:(chunk.offset + len(chunk)) * width] \
+        if buf is not None else b""
+    return _sha(body, b"", nulls)
 
 
 def _is_binary_like(t: Any) -> bool:

@@ -61,6 +61,12 @@ def md5_file(path: Path) -> str:
 
 
 def timed(fn: Callable[[], object]) -> float:
+    """Wall time of ``fn()``, starting with no dirty pages from the previous step.
+
+    Without the ``os.sync()`` (not timed), a step would pay for flushing the
+    gigabyte its predecessor wrote (Linux writeback throttling).
+    """
+    os.sync()
     start = time.perf_counter()
     fn()
     return time.perf_counter() - start
@@ -90,8 +96,10 @@ def bench(rows: int, repeat: int, base: Path) -> dict[str, float]:
         times["first"].append(timed(lambda c=cfg: nbmlops.snapshot(df, "bench", config=c)))
         times["again"].append(timed(lambda c=cfg: nbmlops.snapshot(df, "bench", config=c)))
         workspace = ours / "data" / "snapshots" / "bench.parquet"
-        times["read"].append(timed(lambda w=workspace: pd.read_parquet(w)))
-        times["load"].append(timed(lambda c=cfg: nbmlops.load("bench", config=c)))
+        reads = [("read", lambda w=workspace: pd.read_parquet(w)),
+                 ("load", lambda c=cfg: nbmlops.load("bench", config=c))]
+        for key, fn in reads if rep % 2 == 0 else reads[::-1]:  # alternate who goes first
+            times[key].append(timed(fn))
         shutil.rmtree(root)
         shutil.rmtree(ours)
         peer.unlink()

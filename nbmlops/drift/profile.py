@@ -96,11 +96,28 @@ class ReferenceProfile:
                    importances=d.get("importances"), source=d.get("source", {}),
                    options=d.get("options", {}), created=d.get("created", ""))
 
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the profile as JSON (atomically); return the path."""
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Write the profile as JSON (atomically); return the path.
+
+        Without ``path``, a profile fitted from a snapshot is saved beside it:
+        ``<snapshot_dir>/<name>.v<version>.drift.json``.
+        """
+        if path is None:
+            path = self._default_path()
         p = Path(path)
         atomic_write(p, json.dumps(self.to_dict(), allow_nan=False, default=_json_default))
         return p
+
+    def _default_path(self) -> Path:
+        src = self.source
+        if src.get("kind") != "snapshot" or not src.get("path"):
+            raise DriftError("save() needs a path (only profiles fitted from a snapshot have "
+                             "a default place).", parameter="path")
+        from nbmlops.config import load_config
+
+        data = load_config().project_root / src["path"]
+        name = str(src["name"]).split("@")[0]
+        return data.parent / f"{name}.v{src.get('version')}.drift.json"
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> ReferenceProfile:

@@ -150,9 +150,14 @@ def load_snapshot(name: str) -> Any:
 
 def snapshot_digest(name: str) -> str | None:
     """The snapshot's logical content hash from its catalog entry."""
+    return getattr(snapshot_entry(name), "digest", None)
+
+
+def snapshot_entry(name: str) -> Any:
+    """The catalog entry (:class:`~nbmlops.snapshot.results.SnapshotVersion`) of ``name``."""
     from nbmlops.snapshot import api
 
-    return getattr(api.resolve(name), "digest", None)
+    return api.resolve(name)
 
 
 def load_frame(data: Any, role: str = "data") -> tuple[Any, dict[str, Any]]:
@@ -166,8 +171,11 @@ def load_frame(data: Any, role: str = "data") -> tuple[Any, dict[str, Any]]:
                          "supported for current data.", parameter=role)
     if isinstance(data, str) and is_snapshot_name(data):
         df = load_snapshot(data)
+        entry = snapshot_entry(data)
         return df, {"kind": "snapshot", "name": data, "rows": len(df),
-                    "digest": snapshot_digest(data)}
+                    "digest": getattr(entry, "digest", None),
+                    "path": str(getattr(entry, "path", "")),
+                    "version": getattr(entry, "version", None)}
     if isinstance(data, str | os.PathLike | list | tuple):
         paths = expand_paths(data)
         frames = list(iter_batches(paths))

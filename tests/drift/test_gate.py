@@ -129,3 +129,6 @@ def test_snapshot_names(dvc_project: Path, ref_df: pd.DataFrame, cur_df: pd.Data
     assert entry["current"]["hash"] == resolve("live@1").digest
     prof = fit("train@1", time_column="ts")
     assert prof.source["kind"] == "snapshot" and prof.source["digest"]
+    saved = prof.save()
+    assert saved == dvc_project / Path(resolve("train@1").path).parent / "train.v1.drift.json"
+    assert run(str(saved), "live@1", "-t", "ts").exit_code == 1

@@ -145,13 +145,16 @@ class DriftPanel(w.VBox):
             "feature_threshold": w.FloatText(description="selected feature thr.", style=style,
                                              layout=lay),
         }
-        for c in self.controls.values():
+        for key, c in self.controls.items():
             c.observe(self._on_control, "value")
+            c.add_class(f"nbmlops-control-{key}")
         self.export_path = w.Text(value=export_path, description="config file", style=style,
                                   layout=lay)
         self.export_button = w.Button(description="Export config", icon="download")
         self.export_button.on_click(lambda _: self.export_config())
+        self.export_button.add_class("nbmlops-export")
         self.settings_status = w.HTML()
+        self.settings_status.add_class("nbmlops-settings-status")
         return w.VBox([*self.controls.values(), w.HBox([self.export_path, self.export_button]),
                        self.settings_status])
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from nbmlops.drift.config import DriftConfig
 from tests.conftest import ROOT, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
@@ -83,7 +84,7 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                                       tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
-    base, _root = lab
+    base, root = lab
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
@@ -127,6 +128,22 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
             panel.locator(".widget-dropdown select").first.select_option(index=0)
             expect(panel.locator(".nbmlops-panel-header")).not_to_contain_text(
                 "showing window", timeout=60_000)
+
+            # settle on a threshold in the Thresholds tab and export it for the CI gate
+            panel.locator(".lm-TabBar-tab").filter(has_text="Thresholds").first.click()
+            box = panel.locator(".nbmlops-control-numeric_threshold input")
+            box.fill("5")
+            box.press("Enter")
+            expect(panel.locator(".nbmlops-panel-header")).to_contain_text(
+                "wasserstein ≥ 5.0", timeout=60_000)
+            expect(panel.locator(".nbmlops-panel-header")).to_contain_text(
+                "Drifted: channel", timeout=60_000)
+            panel.locator(".nbmlops-export").click()
+            expect(panel.locator(".nbmlops-settings-status")).to_contain_text(
+                "wrote", timeout=30_000)
+            exported = DriftConfig.load(root / "drift.yaml")
+            assert exported.numeric.threshold == 5.0
+            panel.locator(".lm-TabBar-tab").filter(has_text="Features").first.click()
 
             # the magic's panel (second one) rendered from the Parquet folder too
             expect(page.locator(".nbmlops-drift-panel")).to_have_count(2, timeout=120_000)

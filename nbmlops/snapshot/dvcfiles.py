@@ -4,7 +4,8 @@
 cache. The snapshot already knows the md5 (hashed while writing), so here the
 freshly written file is *renamed* into DVC's cache (``files/md5/xx/...``, the
 layout of DVC 3), protected read-only the way DVC protects it, linked back to
-the workspace with the repository's own ``cache.type`` (DVC's link code),
+the workspace with DVC's link code (:func:`link_types`: the repository's
+``cache.type`` when set, else a hardlink where possible),
 recorded in DVC's state database (so ``dvc status`` does not re-hash it) and
 described by a ``<name>.parquet.dvc`` file in DVC's format. DVC's own
 commands (``status``, ``checkout``, ``push``, ``pull``, ``dvc.api.open``)
@@ -118,7 +119,7 @@ def checkout_file(repo: Any, md5: str, workspace: Path) -> None:
     os.close(fd)
     os.unlink(tmp)
     try:
-        generic.transfer(odb.fs, odb.oid_to_path(md5), fs, tmp, links=list(odb.cache_types))
+        generic.transfer(odb.fs, odb.oid_to_path(md5), fs, tmp, links=link_types(repo))
         os.replace(tmp, workspace)
     finally:
         if os.path.exists(tmp):
@@ -127,6 +128,21 @@ def checkout_file(repo: Any, md5: str, workspace: Path) -> None:
 
     with contextlib.suppress(Exception):  # the state DB is only a speed-up for dvc status
         repo.state.save(str(workspace), fs, HashInfo("md5", md5))
+
+
+def link_types(repo: Any) -> list[str]:
+    """How workspace files link to the cache: the repository's ``cache.type`` if set.
+
+    Unset, snapshots use ``reflink, hardlink, copy`` rather than DVC's
+    ``reflink, copy``: a snapshot file is never rewritten in place (a new
+    version is a new file renamed over it), so sharing the read-only cache
+    inode is safe and saves writing every version twice. Like DVC's own
+    hardlink mode, the workspace file is then read-only.
+    """
+    configured = repo.config.get("cache", {}).get("type")
+    if configured:
+        return list(repo.cache.local.cache_types)
+    return ["reflink", "hardlink", "copy"]
 
 
 def write_dvcfile(workspace: Path, md5: str, size: int) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -96,3 +97,21 @@ def test_dvc_add_of_same_bytes_agrees(dvc_project, frame):
     dvc(dvc_project, "add", "copy.parquet")
     assert f"md5: {v.md5}" in (dvc_project / "copy.parquet.dvc").read_text()
     subprocess.run(["git", "status"], cwd=dvc_project, check=True, capture_output=True)
+
+
+def test_workspace_links_follow_cache_type(dvc_project, frame):
+    """Unset cache.type: the read-only cache inode is shared; a configured type is obeyed."""
+    from nbmlops.snapshot.dvcfiles import cache_path, open_repo
+
+    v = nbmlops.snapshot(frame, "linked")
+    workspace = dvc_project / v.path
+    repo = open_repo(dvc_project)
+    try:
+        cached = cache_path(repo, v.md5)
+    finally:
+        repo.close()
+    assert workspace.stat().st_ino == Path(cached).stat().st_ino
+    dvc(dvc_project, "config", "cache.type", "copy")
+    w = nbmlops.snapshot(frame.iloc[:2], "copied")
+    assert (dvc_project / w.path).stat().st_nlink == 1
+    assert "Data and pipelines are up to date" in dvc(dvc_project, "status").stdout

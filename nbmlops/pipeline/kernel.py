@@ -86,6 +86,45 @@ async def _set_env(km: Any, env: dict[str, str], timeout: float) -> None:
         kc.stop_channels()
 
 
+def kernel_eval(km: Any, expression: str, timeout: float | None = None) -> Any:
+    """Evaluate ``expression`` silently in the kernel and return its literal value.
+
+    Nothing appears in the notebook (a silent request with a user
+    expression). The result must be a Python literal (e.g. a JSON string).
+
+    Raises
+    ------
+    KernelDiedError
+        When the kernel does not answer.
+    RuntimeError
+        When the expression raised in the kernel (its ``ename: evalue``).
+    """
+    from jupyter_core.utils import run_sync
+
+    try:
+        reply = run_sync(_eval)(km, expression, timeout or km._nbmlops_timeout)
+    except TimeoutError as exc:
+        raise KernelDiedError(f"The kernel did not answer: {exc}") from None
+    result = reply["content"].get("user_expressions", {}).get("r", {})
+    if result.get("status") != "ok":
+        raise RuntimeError(f"{result.get('ename', 'Error')}: {result.get('evalue', reply)}")
+    import ast
+
+    return ast.literal_eval(result["data"]["text/plain"])
+
+
+async def _eval(km: Any, expression: str, timeout: float) -> Any:
+    kc = km.client()
+    kc.start_channels()
+    try:
+        await kc.wait_for_ready(timeout=timeout)
+        return await kc.execute_interactive("", silent=True, store_history=False,
+                                            user_expressions={"r": expression},
+                                            timeout=timeout)
+    finally:
+        kc.stop_channels()
+
+
 def stop_kernel(km: Any) -> None:
     """Shut the kernel down (killing it if it does not answer) and clean up."""
     from jupyter_core.utils import run_sync

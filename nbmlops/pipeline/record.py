@@ -198,6 +198,86 @@ class SidecarRecorder:
             self._log.close()
 
 
+class KernelRecorder:
+    """A :class:`Recorder` inside the notebook's own kernel.
+
+    For notebooks that load MLflow anyway (``%%mlops`` cells, ``import
+    mlflow``): the kernel imports it once for both, before the first cell,
+    while this process loads papermill. When the kernel cannot answer (it
+    died or is stuck in a timed-out cell) the work falls back to an
+    in-process :class:`Recorder`.
+    """
+
+    sets_parent_env = True
+
+    def __init__(self, km: Any, config: NbmlopsConfig, experiment: str | None) -> None:
+        self._km = km
+        self._config = config
+        self._experiment = experiment
+        self._fallback: Recorder | None = None
+        self.experiment_id: str | None = None
+
+    def _local(self) -> Recorder:
+        if self._fallback is None:
+            self._fallback = Recorder(self._config, self._experiment)
+            self.experiment_id = self._fallback.experiment_id
+        return self._fallback
+
+    def _call(self, op: str, args: list[Any]) -> Any:
+        from nbmlops.pipeline.kernel import kernel_eval
+
+        request = json.dumps({"op": op, "args": args, "config": self._config.to_dict(),
+                              "experiment": self._experiment})
+        expr = f"__import__('nbmlops.pipeline.record', fromlist=['_']).kernel_call({request!r})"
+        body = json.loads(kernel_eval(self._km, expr))
+        self.experiment_id = body["experiment_id"]
+        return body["result"]
+
+    def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
+              params: dict[str, Any]) -> str:
+        """As :meth:`Recorder.begin`; also sets ``NBMLOPS_PARENT_RUN_ID`` in the kernel."""
+        from nbmlops.exceptions import KernelDiedError
+
+        try:
+            return str(self._call("begin", [name, tags, parent_run_id, params]))
+        except (KernelDiedError, RuntimeError):  # record it anyway; the run reports the death
+            return self._local().begin(name, tags, parent_run_id, params)
+
+    def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
+            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+        """As :meth:`Recorder.end` (in this process when the kernel is gone)."""
+        from nbmlops.exceptions import KernelDiedError
+
+        if tags.get("nbmlops.status") in {"ok", "failed"} and self._fallback is None:
+            try:
+                metrics, ids = self._call("end", [run_id, status, metrics_path, artifacts, tags])
+                return dict(metrics), list(ids)
+            except (KernelDiedError, RuntimeError):
+                pass
+        return self._local().end(run_id, status, metrics_path, artifacts, tags)
+
+    def close(self) -> None:
+        """Nothing to release (the kernel is stopped by the runner)."""
+
+
+_IN_KERNEL: dict[str, Recorder] = {}
+
+
+def kernel_call(request: str) -> str:
+    """Run one :class:`Recorder` method inside a kernel (see :class:`KernelRecorder`)."""
+    import os
+
+    body = json.loads(request)
+    key = json.dumps([body["config"], body["experiment"]], sort_keys=True)
+    if key not in _IN_KERNEL:
+        _IN_KERNEL[key] = Recorder(NbmlopsConfig(**body["config"]), body["experiment"])
+    recorder = _IN_KERNEL[key]
+    result = getattr(recorder, body["op"])(*body["args"])
+    if body["op"] == "begin":
+        os.environ["NBMLOPS_PARENT_RUN_ID"] = result
+    return json.dumps({"result": result, "experiment_id": recorder.experiment_id})
+
+
 def _serve() -> None:
     """Helper-process loop: one JSON request per line, one JSON reply per line."""
     recorder: Recorder | None = None

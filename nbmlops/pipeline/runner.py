@@ -13,7 +13,9 @@ first and MLflow is imported and the run created while the kernel boots.
 from __future__ import annotations
 
 import json
+import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -363,24 +365,23 @@ def execute(
     t0 = time.perf_counter()
     experiment = experiment or plan.config.experiment
     own = recorder is None
-    if own:  # MLflow loads in a helper process while the kernel boots, unless already loaded
-        import sys
-
-        from nbmlops.pipeline.record import Recorder, SidecarRecorder
-
-        cls = Recorder if "mlflow" in sys.modules else SidecarRecorder
-        recorder = cls(plan.config, experiment)
     run_id = None
+    km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
+                      startup_timeout=start_timeout)
     try:
-        km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
-                          startup_timeout=start_timeout)
+        if own:
+            recorder = _own_recorder(plan, km, experiment)
         try:
-            _import_papermill()
             run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
                         "nbmlops.kind": "pipeline", **(tags or {})}
-            run_id = recorder.begin(run_name or plan.source.stem, run_tags, parent_run_id,
-                                    plan.effective)
-            set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
+            # the run is created (waiting on the kernel or helper) while papermill loads here
+            with ThreadPoolExecutor(1) as pool:
+                begun = pool.submit(recorder.begin, run_name or plan.source.stem, run_tags,
+                                    parent_run_id, plan.effective)
+                _import_papermill()
+                run_id = begun.result()
+            if not getattr(recorder, "sets_parent_env", False):
+                set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
             status, error, cell = _papermill(plan, km, timeout, start_timeout, progress,
                                              log_output)
         except KernelDiedError as exc:
@@ -389,17 +390,41 @@ def execute(
             if run_id is not None:
                 recorder.end(run_id, "KILLED", None, [str(plan.output)], {})
             raise
-        finally:
-            stop_kernel(km)
         result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
-                           run_id=run_id, experiment_id=recorder.experiment_id, error=error,
-                           cell=cell)
-        _record(recorder, plan, result)
+                           run_id=run_id, error=error, cell=cell)
+        _record(recorder, plan, result)  # in the kernel when it records there: still alive
+        result.experiment_id = recorder.experiment_id
     finally:
-        if own:
+        stop_kernel(km)
+        if own and recorder is not None:
             recorder.close()
     result.duration_s = time.perf_counter() - t0
     return result
+
+
+_USES_MLFLOW = re.compile(
+    r"^\s*(%%?mlops\b|%load_ext\s+nbmlops|(import|from)\s+(mlflow|nbmlops)\b)", re.MULTILINE)
+
+
+def uses_mlflow(nb: dict[str, Any]) -> bool:
+    """True when the notebook loads MLflow in its kernel anyway (magics or imports)."""
+    from nbmlops.pipeline.parameters import cell_source
+
+    return any(cell.get("cell_type") == "code" and _USES_MLFLOW.search(cell_source(cell))
+               for cell in nb["cells"])
+
+
+def _own_recorder(plan: Plan, km: Any, experiment: str) -> Any:
+    """Where MLflow work happens: reuse an MLflow that is loaded anyway, else a helper."""
+    import sys
+
+    from nbmlops.pipeline.record import KernelRecorder, Recorder, SidecarRecorder
+
+    if "mlflow" in sys.modules:
+        return Recorder(plan.config, experiment)
+    if uses_mlflow(plan.nb):
+        return KernelRecorder(km, plan.config, experiment)
+    return SidecarRecorder(plan.config, experiment)
 
 
 def _import_papermill() -> None:

@@ -189,9 +189,12 @@ def capture_run(
         if autologged:
             _autolog(False)
         duration = time.perf_counter() - started
+        from nbmlops.tracking.writer import reachable
+
+        alive = online and reachable(config.tracking_uri)  # probed once: no retry storms
         _finish(record, config, analysis, namespace, error, duration, out, err, metrics,
-                shell, nb_path, autologged, client)
-        spooled = _end(record, config, online, client)
+                shell, nb_path, autologged and alive, client)
+        spooled = _end(record, config, online, alive, client)
     result = _result(record, config, error, duration, spooled, client if online else None)
     if error is not None and (shell is None or not _handed_to_ipython(shell, error)):
         raise error
@@ -286,8 +289,14 @@ def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool
     if record.parent_run_id:
         tags["mlflow.parentRunId"] = record.parent_run_id
     try:
-        run = client.create_run(record.experiment_id, start_time=record.start_time, tags=tags,
-                                run_name=record.run_name)
+        try:
+            run = client.create_run(record.experiment_id, start_time=record.start_time,
+                                    tags=tags, run_name=record.run_name)
+        except Exception:  # the cached experiment may have been deleted: look it up again
+            record.experiment_id = SESSION.experiments[key] = ensure_experiment(
+                client, record.experiment, config.artifact_root)
+            run = client.create_run(record.experiment_id, start_time=record.start_time,
+                                    tags=tags, run_name=record.run_name)
     except Exception as exc:  # store refused (server died between probe and call ...)
         _notify(f"warning: could not create the run in {config.tracking_uri} "
                 f"({type(exc).__name__}); it is kept in {config.spool_dir} until `%mlops sync`.")
@@ -516,14 +525,15 @@ def _data(record: RunRecord, config: NbmlopsConfig, analysis: capture.CellAnalys
 
 
 # --------------------------------------------------------------------------- end
-def _end(record: RunRecord, config: NbmlopsConfig, online: bool, client: Any) -> bool:
+def _end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
+         client: Any) -> bool:
     """Write the record (or spool it). Returns ``True`` when spooled."""
     from nbmlops.tracking import spool
-    from nbmlops.tracking.writer import reachable, write
+    from nbmlops.tracking.writer import write
 
     if online:
         _pop_active(record.run_id)
-    if online and reachable(config.tracking_uri):
+    if alive:
         try:
             write(client, record, config.artifact_root)
         except Exception as exc:  # store failed mid-write: keep everything on disk

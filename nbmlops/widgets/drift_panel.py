@@ -109,6 +109,8 @@ class DriftPanel(w.VBox):
         self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
         for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
             self.tabs.set_title(i, title)
+        self._pending: dict[str, tuple[w.Output, int, dict[str, Any]]] = {}
+        self.tabs.observe(self._on_tab, "selected_index")
 
     def _build_settings(self, export_path: str) -> w.VBox:
         from nbmlops.drift.config import (
@@ -295,6 +297,7 @@ class DriftPanel(w.VBox):
         if fig is None:
             self.figures.pop("heatmap", None)
             self.heatmap.outputs = ()
+            self._pending.pop(self.heatmap.model_id, None)
             return
         fig.update_layout(template="none", plot_bgcolor="white", font={"size": 11},
                           height=min(fig.layout.height, 500))
@@ -302,7 +305,7 @@ class DriftPanel(w.VBox):
         fig.update_xaxes(type="category", tickvals=keys, ticktext=[figs.short_key(k) for k in keys])
         fig.update_yaxes(autorange="reversed")  # most drifted on top, as in the table
         self.figures["heatmap"] = fig
-        self.heatmap.outputs = (figs.plotly_bundle(fig),)
+        self._show(self.heatmap, fig, 0)
 
     def _windows(self) -> list[Any]:
         return list(getattr(self, "_full", self._base).windows)
@@ -338,6 +341,7 @@ class DriftPanel(w.VBox):
         if f is None:
             for k, out in self.drill.items():
                 out.outputs = ()
+                self._pending.pop(out.model_id, None)
                 self.figures.pop(k, None)
             return
         drill = {
@@ -346,7 +350,7 @@ class DriftPanel(w.VBox):
                                                                          f.name)}
         self.figures.update(drill)
         for k, fig in drill.items():
-            self.drill[k].outputs = (figs.plotly_bundle(fig),)
+            self._show(self.drill[k], fig, 0)
 
     def _full_or_base(self) -> Any:
         return getattr(self, "_full", self._base)
@@ -362,10 +366,29 @@ class DriftPanel(w.VBox):
                                 "reference profile")
             self.figures["prediction"] = self.figures["prediction_timeline"] = empty
         self.figures["performance"] = figs.performance_figure(full, self.metric.value)
-        self.pred_out["distribution"].outputs = (figs.plotly_bundle(self.figures["prediction"]),)
-        self.pred_out["timeline"].outputs = (
-            figs.plotly_bundle(self.figures["prediction_timeline"]),)
-        self.pred_out["performance"].outputs = (figs.plotly_bundle(self.figures["performance"]),)
+        self._show(self.pred_out["distribution"], self.figures["prediction"], 1)
+        self._show(self.pred_out["timeline"], self.figures["prediction_timeline"], 1)
+        self._show(self.pred_out["performance"], self.figures["performance"], 1)
+
+    def _show(self, out: w.Output, fig: Any, tab: int) -> None:
+        """Put ``fig`` in ``out`` now if its tab is open, else when the tab is opened.
+
+        plotly draws nothing visible into a hidden tab (zero-size container), so
+        figures of hidden tabs wait in ``_pending``.
+        """
+        bundle = figs.plotly_bundle(fig)
+        if self.tabs.selected_index == tab:
+            self._pending.pop(out.model_id, None)
+            out.outputs = (bundle,)
+        else:
+            self._pending[out.model_id] = (out, tab, bundle)
+
+    def _on_tab(self, change: dict[str, Any]) -> None:
+        with self._lock:
+            for key, (out, tab, bundle) in list(self._pending.items()):
+                if tab == change["new"]:
+                    out.outputs = (bundle,)
+                    del self._pending[key]
 
     # -- live mode -----------------------------------------------------------------
     def show_live_status(self, monitor: Any) -> None:

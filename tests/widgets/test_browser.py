@@ -143,11 +143,27 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                 "wrote", timeout=30_000)
             exported = DriftConfig.load(root / "drift.yaml")
             assert exported.numeric.threshold == 5.0
+
+            # the prediction tab draws its figures when it is opened (not while hidden)
+            panel.locator(".lm-TabBar-tab").filter(has_text="Prediction").first.click()
+            expect(panel.locator(".nbmlops-pred-performance .gtitle")).to_contain_text(
+                "fpr per window", timeout=60_000)
+            expect(panel.locator(".nbmlops-pred-timeline .gtitle")).to_contain_text(
+                "score", timeout=60_000)
+
+            # back on Features, the drill-down follows the new threshold
             panel.locator(".lm-TabBar-tab").filter(has_text="Features").first.click()
+            labels = select.locator("option").all_text_contents()
+            select.select_option(index=next(i for i, t in enumerate(labels) if "amount" in t))
+            expect(panel.locator(".nbmlops-drill-timeline .legendtext").filter(
+                has_text="threshold 5")).to_have_count(1, timeout=60_000)
 
             # the magic's panel (second one) rendered from the Parquet folder too
             expect(page.locator(".nbmlops-drift-panel")).to_have_count(2, timeout=120_000)
-            panel.scroll_into_view_if_needed()
+            drill = panel.locator(".nbmlops-drill-timeline .main-svg").first
+            drill.scroll_into_view_if_needed()
+            box = drill.bounding_box()
+            assert box is not None and box["width"] > 200 and box["height"] > 200
             shot = tmp_path / "drift_panel.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000

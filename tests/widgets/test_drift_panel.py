@@ -163,6 +163,10 @@ def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> N
 
 def test_prediction_and_performance_tab(panel: Any, report: Any) -> None:
     assert panel.tabs.get_title(1) == "Prediction & performance"
+    out = panel.pred_out["performance"]
+    assert out.outputs == ()  # plotly cannot draw into a hidden tab: sent when it opens
+    panel.tabs.set_state({"selected_index": 1})
+    assert "fpr per window" in str(out.outputs)
     pred = panel.figures["prediction"]
     assert pred.layout.title.text.startswith("score")
     perf = panel.figures["performance"]

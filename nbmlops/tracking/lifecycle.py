@@ -189,13 +189,15 @@ def capture_run(
         if autologged:
             _autolog(False)
         duration = time.perf_counter() - started
-        from nbmlops.tracking.writer import reachable
+        from nbmlops.tracking.writer import few_retries, reachable
 
         alive = online and reachable(config.tracking_uri)  # probed once: no retry storms
-        _finish(record, config, analysis, namespace, error, duration, out, err, metrics,
-                shell, nb_path, autologged and alive, client)
-        spooled = _end(record, config, online, alive, client)
-    result = _result(record, config, error, duration, spooled, client if online else None)
+        with few_retries():
+            _finish(record, config, analysis, namespace, error, duration, out, err, metrics,
+                    shell, nb_path, autologged and alive, client)
+            spooled = _end(record, config, online, alive, client)
+    with few_retries():
+        result = _result(record, config, error, duration, spooled, client if online else None)
     if error is not None and (shell is None or not _handed_to_ipython(shell, error)):
         raise error
     return result
@@ -255,7 +257,7 @@ def _version() -> str:
 
 def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool, Any]:
     """Create the MLflow run and make it MLflow's active run; offline -> spool later."""
-    from nbmlops.tracking.writer import client_for, ensure_experiment, reachable
+    from nbmlops.tracking.writer import client_for, ensure_experiment, few_retries, reachable
 
     parent = os.environ.get("NBMLOPS_PARENT_RUN_ID") or None
     if not reachable(config.tracking_uri):
@@ -289,14 +291,8 @@ def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool
     if record.parent_run_id:
         tags["mlflow.parentRunId"] = record.parent_run_id
     try:
-        try:
-            run = client.create_run(record.experiment_id, start_time=record.start_time,
-                                    tags=tags, run_name=record.run_name)
-        except Exception:  # the cached experiment may have been deleted: look it up again
-            record.experiment_id = SESSION.experiments[key] = ensure_experiment(
-                client, record.experiment, config.artifact_root)
-            run = client.create_run(record.experiment_id, start_time=record.start_time,
-                                    tags=tags, run_name=record.run_name)
+        with few_retries():
+            run = _create(client, record, tags, key, config)
     except Exception as exc:  # store refused (server died between probe and call ...)
         _notify(f"warning: could not create the run in {config.tracking_uri} "
                 f"({type(exc).__name__}); it is kept in {config.spool_dir} until `%mlops sync`.")
@@ -305,6 +301,20 @@ def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool
     record.run_name = run.info.run_name
     fluent._active_run_stack.get().append(fluent.ActiveRun(run))
     return True, client
+
+
+def _create(client: Any, record: RunRecord, tags: dict[str, str], key: tuple[str, str],
+            config: NbmlopsConfig) -> Any:
+    from nbmlops.tracking.writer import ensure_experiment
+
+    try:
+        return client.create_run(record.experiment_id, start_time=record.start_time,
+                                 tags=tags, run_name=record.run_name)
+    except Exception:  # the cached experiment may have been deleted: look it up again
+        record.experiment_id = SESSION.experiments[key] = ensure_experiment(
+            client, record.experiment, config.artifact_root)
+        return client.create_run(record.experiment_id, start_time=record.start_time,
+                                 tags=tags, run_name=record.run_name)
 
 
 def _wants_autolog(py_source: str) -> bool:

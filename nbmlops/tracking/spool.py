@@ -19,7 +19,7 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.tracking.record import RunRecord
-from nbmlops.tracking.writer import client_for, reachable, write
+from nbmlops.tracking.writer import client_for, few_retries, reachable, write
 
 
 def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None) -> Path:
@@ -105,6 +105,11 @@ def sync(config: NbmlopsConfig | None = None) -> SyncResult:
 
 def upload(record: RunRecord, artifact_root: str | None = None) -> str:
     """Write one spooled record to its store (the run is created when it never was)."""
+    with few_retries():
+        return _upload(record, artifact_root)
+
+
+def _upload(record: RunRecord, artifact_root: str | None) -> str:
     client = client_for(record.tracking_uri)
     if record.run_id is not None:
         try:

@@ -8,9 +8,12 @@ captured (mlflow#5269: one call per value is what makes logging slow).
 
 from __future__ import annotations
 
+import contextlib
+import os
 import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +34,25 @@ def reachable(uri: str, timeout: float = 2.0) -> bool:
             return bool(resp.status == 200)
     except (OSError, urllib.error.URLError, ValueError):
         return False
+
+
+@contextlib.contextmanager
+def few_retries(retries: int = 2, backoff: float = 0.5) -> Iterator[None]:
+    """Cap MLflow's HTTP retries for our own calls.
+
+    MLflow retries a dead server 7 times with exponential back-off (minutes);
+    a notebook cell must not hang that long. A failed write is spooled instead.
+    """
+    keys = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(backoff)}
+    saved = {k: os.environ.get(k) for k in keys}
+    os.environ.update({k: v for k, v in keys.items() if saved[k] is None})
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
 
 
 def client_for(uri: str) -> Any:
@@ -69,6 +91,11 @@ def create_run(client: Any, record: RunRecord, artifact_root: str | None = None)
 def write(client: Any, record: RunRecord, artifact_root: str | None = None,
           terminate: bool = True) -> str:
     """Log everything in ``record`` to its run (created if needed); return the run id."""
+    with few_retries():
+        return _write(client, record, artifact_root, terminate)
+
+
+def _write(client: Any, record: RunRecord, artifact_root: str | None, terminate: bool) -> str:
     from mlflow.entities import Metric, Param, RunTag
 
     run_id = record.run_id or create_run(client, record, artifact_root)

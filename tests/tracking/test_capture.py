@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import typing
 
 import numpy as np
 import pandas as pd
@@ -174,3 +175,33 @@ def test_output_is_shown_and_captured(ip, client, capsys):
 def _np_pd(request):
     if "ip" in request.fixturenames:
         request.getfixturevalue("ip").user_ns.update(np=np, pd=pd)
+
+
+def test_notebook_path_sources(project, monkeypatch):
+    from nbmlops.tracking.context import notebook_path
+
+    class Shell:
+        user_ns: typing.ClassVar[dict] = {}
+
+    vsc = project / "vsc.ipynb"
+    jpy = project / "jpy.ipynb"
+    vsc.write_text("{}")
+    jpy.write_text("{}")
+    assert notebook_path(Shell()) is None
+    monkeypatch.setenv("JPY_SESSION_NAME", str(jpy))
+    assert notebook_path(Shell()) == jpy.resolve()
+    Shell.user_ns = {"__vsc_ipynb_file__": str(vsc)}
+    assert notebook_path(Shell()) == vsc.resolve()
+    monkeypatch.setenv("NBMLOPS_NOTEBOOK_PATH", str(jpy))
+    assert notebook_path(Shell()) == jpy.resolve()
+
+
+def test_init_validates_keys():
+    import nbmlops
+    from nbmlops.exceptions import ConfigError, UsageArgumentError
+
+    with pytest.raises(ConfigError, match="Did you mean 'autolog'"):
+        nbmlops.init(autolg=False)
+    with pytest.raises(UsageArgumentError, match="experiment"):
+        nbmlops.init(experiment="  ")
+    assert nbmlops.init(experiment="fraud", autolog=False).autolog is False

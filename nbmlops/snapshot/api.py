@@ -154,9 +154,23 @@ def _finish_unchanged(latest: SnapshotVersion, cfg: NbmlopsConfig, push: bool, c
             remote.push(repo, latest.md5, dvcfile if same else None, cfg.dvc_remote)
         latest.pushed = True
     if commit and latest.tag is None:
-        latest.notes.append("--commit skipped: nothing new to commit")
+        _commit_existing(cfg, latest)
     _log_dataset(latest, context, df)
     return latest
+
+
+def _commit_existing(cfg: NbmlopsConfig, entry: SnapshotVersion) -> None:
+    """``--commit`` for data equal to an untagged version: commit and tag that version."""
+    workspace = cfg.project_root / entry.path
+    with catalog.locked(workspace.parent, entry.name):
+        cat = catalog.Catalog.read(workspace.parent, entry.name)
+        stored = cat.get(entry.version)
+        if stored.tag is None:
+            stored.tag = entry.tag = f"snapshot/{entry.name}/v{entry.version}"
+            cat.write()
+            gitignore = workspace.parent / ".gitignore"
+            _git_commit(cfg, entry, [Path(f"{workspace}.dvc"), cat.path, gitignore])
+        entry.tag = stored.tag
 
 
 def _workspace_lags(cfg: NbmlopsConfig, entry: SnapshotVersion) -> bool:

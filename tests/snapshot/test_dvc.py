@@ -62,6 +62,12 @@ def test_commit_tags_and_dvc_api_open_reads_it(dvc_project, frame):
         assert_frame_equal(pd.read_parquet(f), frame)
     committed = git(dvc_project, "show", "snapshot/train/v1:data/snapshots/train.snapshots.json")
     assert '"tag": "snapshot/train/v1"' in committed
+    # --commit on unchanged, untagged data commits and tags that version
+    nbmlops.snapshot(frame, "train")  # v3, no commit
+    again = nbmlops.snapshot(frame.copy(), "train", commit=True)
+    assert (again.version, again.unchanged, again.tag) == (3, True, "snapshot/train/v3")
+    assert "snapshot/train/v3" in git(dvc_project, "tag").split()
+    assert git(dvc_project, "status", "--porcelain") == ""
 
 
 def test_no_git_initialises_dvc_no_scm_once(project, frame, capsys):

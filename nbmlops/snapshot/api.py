@@ -97,6 +97,7 @@ def _store(repo: Any, cfg: NbmlopsConfig, folder: Path, name: str, table: Any, k
         written = canonical.write_canonical(table, tmp)
         _checkpoint("written")
         with catalog.locked(folder, name):
+            _sweep_stale(folder, name)
             cat = catalog.Catalog.read(folder, name)
             if cat.latest is not None and cat.latest.digest == digest:  # a racing twin
                 tmp.unlink()
@@ -124,6 +125,21 @@ def _store(repo: Any, cfg: NbmlopsConfig, folder: Path, name: str, table: Any, k
         entry.pushed = True
     _log_dataset(entry, context, df)
     return entry
+
+
+#: a temp file older than this was left by a killed process (writes take far less)
+STALE_SECONDS = 3600.0
+
+
+def _sweep_stale(folder: Path, name: str) -> None:
+    """Delete temp files of ``name`` that killed snapshots left behind."""
+    import time
+
+    cutoff = time.time() - STALE_SECONDS
+    for tmp in folder.glob(f".{name}.parquet.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
 
 
 def _entry(cfg: NbmlopsConfig, folder: Path, name: str, version: int, table: Any, kind: str,

@@ -219,20 +219,60 @@ def sweep(
                                                      for p in plans}) > 1]
     varying = [k for k in varying if k in set().union(*combos)]
 
-    from nbmlops.pipeline.record import Recorder
+    def open_parent() -> tuple[Any, str]:
+        from nbmlops.pipeline.record import Recorder
 
-    recorder = Recorder(config, experiment)
-    parent = recorder.start(f"sweep {source.stem}", {
-        "nbmlops.kind": "sweep", "mlflow.source.name": str(source.resolve()),
-        "nbmlops.sweep.out_dir": str(folder)})
-    recorder.log_params(parent, {"sweep.grid": grid or {}, "sweep.combinations": len(combos),
-                                 "sweep.jobs": jobs})
-    runs = _run_all(plans, combos, varying, recorder, parent, jobs, timeout, experiment,
-                    progress, source.stem)
+        recorder = Recorder(config, experiment)
+        parent = recorder.start(f"sweep {source.stem}", {
+            "nbmlops.kind": "sweep", "mlflow.source.name": str(source.resolve()),
+            "nbmlops.sweep.out_dir": str(folder)})
+        recorder.log_params(parent, {"sweep.grid": grid or {}, "sweep.combinations": len(combos),
+                                     "sweep.jobs": jobs})
+        return recorder, parent
+
+    # MLflow loads and the sweep run is created while the first kernels boot; what the
+    # workers need is imported first, so only one thread imports at a time
+    import tqdm.auto  # noqa: F401
+
+    import nbmlops.pipeline.kernel  # noqa: F401
+    from nbmlops.pipeline.runner import _import_papermill
+
+    _import_papermill()
+    with ThreadPoolExecutor(1) as opener:
+        lazy = SweepRecorder(opener.submit(open_parent))
+        runs = _run_all(plans, combos, varying, lazy, jobs, timeout, experiment,
+                        progress, source.stem)
+    recorder, parent = lazy.opened()
     result = SweepResult(str(source), runs, combos, metric, mode, parent, str(folder),
                          time.perf_counter() - t0, varying)
     _finish_parent(recorder, result)
     return result
+
+
+class SweepRecorder:
+    """The sweep's recorder, opened in the background; child runs nest under the sweep run."""
+
+    def __init__(self, opening: Any) -> None:
+        self._opening = opening
+
+    def opened(self) -> tuple[Any, str]:
+        """The :class:`~nbmlops.pipeline.record.Recorder` and the sweep run id (waits)."""
+        return self._opening.result()  # type: ignore[no-any-return]
+
+    @property
+    def experiment_id(self) -> str:
+        """The MLflow experiment id."""
+        return str(self.opened()[0].experiment_id)
+
+    def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
+              params: dict[str, Any]) -> str:
+        """Start a child run of the sweep run."""
+        recorder, parent = self.opened()
+        return str(recorder.begin(name, tags, parent_run_id or parent, params))
+
+    def end(self, *args: Any) -> tuple[dict[str, float], list[str]]:
+        """As :meth:`~nbmlops.pipeline.record.Recorder.end`."""
+        return self.opened()[0].end(*args)  # type: ignore[no-any-return]
 
 
 def _plan(source: Path, i: int, combo: dict[str, Any], base: dict[str, Any] | None,
@@ -258,7 +298,7 @@ def _plan(source: Path, i: int, combo: dict[str, Any], base: dict[str, Any] | No
 
 
 def _run_all(plans: list[Plan], combos: list[dict[str, Any]], varying: list[str],
-             recorder: Any, parent: str, jobs: int, timeout: float | None,
+             recorder: Any, jobs: int, timeout: float | None,
              experiment: str | None, progress: bool, stem: str) -> list[RunResult]:
     from tqdm.auto import tqdm
 
@@ -268,7 +308,7 @@ def _run_all(plans: list[Plan], combos: list[dict[str, Any]], varying: list[str]
         label = ",".join(f"{k}={_cell(plans[i].effective[k])}" for k in varying)
         try:
             return execute(plans[i], recorder=recorder, experiment=experiment,
-                           run_name=f"{stem}[{label}]", parent_run_id=parent,
+                           run_name=f"{stem}[{label}]",
                            tags={"nbmlops.sweep.index": str(i)}, timeout=timeout)
         except Exception as exc:  # one combination must not stop the others
             return RunResult(str(plans[i].source), str(plans[i].output), "failed",

@@ -104,7 +104,7 @@ def test_kill_mid_snapshot_keeps_previous_version_and_catalog(git_project):
 def test_two_processes_snapshot_the_same_name_at_once(git_project):
     nbmlops.snapshot(child_frame(0), "train")
     go = git_project / "go"
-    procs = [start(git_project, s, go) for s in (1, 2, 3)]  # 1, 2 differ; 3 twin of 2 below
+    procs = [start(git_project, s, go) for s in (1, 2, 3)]  # three different frames
     wait_ready(git_project, [1, 2, 3], procs)
     go.touch()
     outs = []

@@ -7,7 +7,8 @@ medians and ratios. The last line holds the headline ratios:
   for two small notebooks: ``plain.ipynb`` (pure Python, never loads MLflow:
   nbmlops must load it just to record the run) and ``tracked.ipynb`` (the
   same cells with a ``%%mlops run`` cell, as nbmlops notebooks have; both
-  tools then run the same MLflow-logging cell);
+  tools then run the same MLflow-logging cell; papermill's kernel gets
+  ``NBMLOPS_NOTEBOOK_PATH`` like nbmlops' so that cell does the same work);
 * sweep speed-up = median(8 combinations of plain.ipynb, --jobs 1) /
   median(--jobs 2)  (target >= 1.6).
 
@@ -55,10 +56,11 @@ def write_notebook(path: Path, tracked: bool = False) -> None:
     nbformat.write(nb, str(path))
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path, env: dict[str, str] | None = None) -> float:
     """Wall time of one command (must succeed)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False,
+                          env={**os.environ, **(env or {})})
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
@@ -84,13 +86,17 @@ def main() -> None:
         ratios = {}
         for name in ("plain", "tracked"):
             nb = f"{name}.ipynb"
+            # the kernel's %%mlops cell then does the same work under both tools (without
+            # it, it would also search the Jupyter sessions API for the notebook's path)
+            peer_env = {"NBMLOPS_NOTEBOOK_PATH": str(root / nb)}
             # warm-up: OS caches, the MLflow database schema
             timed([*nbmlops, "run", nb, "-p", "seed", "1"], root)
-            timed([*papermill, nb, "pm-out.ipynb", "-p", "seed", "1", "--no-progress-bar"], root)
+            timed([*papermill, nb, "pm-out.ipynb", "-p", "seed", "1", "--no-progress-bar"], root,
+                  peer_env)
             ours, peer = [], []
             for i in range(args.reps):
                 peer.append(timed([*papermill, nb, "pm-out.ipynb", "-p", "seed", str(i),
-                                   "--no-progress-bar"], root))
+                                   "--no-progress-bar"], root, peer_env))
                 ours.append(timed([*nbmlops, "run", nb, "-p", "seed", str(i)], root))
             ratios[name] = statistics.median(ours) / statistics.median(peer)
             print(f"run {name:7} papermill   median {statistics.median(peer):6.2f} s  "

@@ -37,7 +37,7 @@ def reachable(uri: str, timeout: float = 2.0) -> bool:
 
 
 @contextlib.contextmanager
-def few_retries(retries: int = 2, backoff: float = 0.5) -> Iterator[None]:
+def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
     """Cap MLflow's HTTP retries for our own calls.
 
     MLflow retries a dead server 7 times with exponential back-off (minutes);

@@ -64,10 +64,10 @@ class Recorder:
             self.client.log_batch(run_id, metrics=items)
 
     def finish(self, run_id: str, status: str, tags: dict[str, str] | None = None,
-               artifacts: list[Path] | None = None) -> None:
+               artifacts: list[Path] | list[str] | None = None) -> None:
         """Attach artifacts and tags, then end the run with ``status``."""
         for path in artifacts or []:
-            if path.is_file():
+            if Path(path).is_file():
                 self.client.log_artifact(run_id, str(path))
         for key, value in (tags or {}).items():
             self.client.set_tag(run_id, key, value[:5000])
@@ -138,15 +138,23 @@ def _flatten(prefix: str, value: Any, out: dict[str, float]) -> None:
 
 
 class SidecarRecorder:
-    """A :class:`Recorder` in a helper process (see the module docstring)."""
+    """A :class:`Recorder` in a helper process (see the module docstring).
+
+    Thread-safe: one request at a time goes through the pipe (a sweep's
+    threads share one helper, which also keeps SQLite writes in one process).
+    """
 
     def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
+        import threading
+
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "nbmlops.pipeline.record"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1)
-        self._send({"op": "open", "config": config.to_dict(), "experiment": experiment})
+        self._lock = threading.Lock()
         self.experiment_id: str | None = None
+        self._opening = {"op": "open", "config": config.to_dict(), "experiment": experiment}
+        self._send(self._opening)
         self._opened = False
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -154,13 +162,10 @@ class SidecarRecorder:
         self._proc.stdin.write(json.dumps(message) + "\n")
         self._proc.stdin.flush()
 
-    def _reply(self) -> dict[str, Any]:
+    def _read(self) -> dict[str, Any]:
         from nbmlops.exceptions import TrackingError
 
         assert self._proc.stdout is not None
-        if not self._opened:
-            self._opened = True
-            self._reply()  # the answer to "open"
         line = self._proc.stdout.readline()
         if not line:
             self._log.seek(0)
@@ -173,17 +178,40 @@ class SidecarRecorder:
             self.experiment_id = body["experiment_id"]
         return dict(body)
 
+    def _call(self, op: str, *args: Any) -> Any:
+        with self._lock:
+            if not self._opened:
+                self._opened = True
+                self._read()  # the answer to "open"
+            self._send({"op": op, "args": list(args)})
+            return self._read()["result"]
+
+    def start(self, name: str, tags: dict[str, str], parent_run_id: str | None = None) -> str:
+        """As :meth:`Recorder.start`."""
+        return str(self._call("start", name, tags, parent_run_id))
+
+    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
+        """As :meth:`Recorder.log_params`."""
+        self._call("log_params", run_id, params)
+
+    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
+        """As :meth:`Recorder.log_metrics`."""
+        self._call("log_metrics", run_id, metrics)
+
+    def finish(self, run_id: str, status: str, tags: dict[str, str] | None = None,
+               artifacts: list[str] | None = None) -> None:
+        """As :meth:`Recorder.finish`."""
+        self._call("finish", run_id, status, tags, [str(a) for a in artifacts or []])
+
     def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
               params: dict[str, Any]) -> str:
         """As :meth:`Recorder.begin`."""
-        self._send({"op": "begin", "args": [name, tags, parent_run_id, params]})
-        return str(self._reply()["result"])
+        return str(self._call("begin", name, tags, parent_run_id, params))
 
     def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
             tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
         """As :meth:`Recorder.end`."""
-        self._send({"op": "end", "args": [run_id, status, metrics_path, artifacts, tags]})
-        metrics, ids = self._reply()["result"]
+        metrics, ids = self._call("end", run_id, status, metrics_path, artifacts, tags)
         return dict(metrics), list(ids)
 
     def close(self) -> None:

@@ -219,10 +219,14 @@ def sweep(
                                                      for p in plans}) > 1]
     varying = [k for k in varying if k in set().union(*combos)]
 
-    def open_parent() -> tuple[Any, str]:
-        from nbmlops.pipeline.record import Recorder
+    import sys
 
-        recorder = Recorder(config, experiment)
+    from nbmlops.pipeline.record import Recorder, SidecarRecorder
+
+    # MLflow loads in a helper process (unless loaded here already) while kernels boot
+    recorder = (Recorder if "mlflow" in sys.modules else SidecarRecorder)(config, experiment)
+
+    def open_parent() -> tuple[Any, str]:
         parent = recorder.start(f"sweep {source.stem}", {
             "nbmlops.kind": "sweep", "mlflow.source.name": str(source.resolve()),
             "nbmlops.sweep.out_dir": str(folder)})
@@ -230,22 +234,18 @@ def sweep(
                                      "sweep.jobs": jobs})
         return recorder, parent
 
-    # MLflow loads and the sweep run is created while the first kernels boot; what the
-    # workers need is imported first, so only one thread imports at a time
-    import tqdm.auto  # noqa: F401
-
-    import nbmlops.pipeline.kernel  # noqa: F401
-    from nbmlops.pipeline.runner import _import_papermill
-
-    _import_papermill()
-    with ThreadPoolExecutor(1) as opener:
-        lazy = SweepRecorder(opener.submit(open_parent))
-        runs = _run_all(plans, combos, varying, lazy, jobs, timeout, experiment,
-                        progress, source.stem)
-    recorder, parent = lazy.opened()
-    result = SweepResult(str(source), runs, combos, metric, mode, parent, str(folder),
-                         time.perf_counter() - t0, varying)
-    _finish_parent(recorder, result)
+    try:
+        # the sweep run is created (waiting on the helper) while the first kernels boot
+        with ThreadPoolExecutor(1) as opener:
+            lazy = SweepRecorder(opener.submit(open_parent))
+            runs = _run_all(plans, combos, varying, lazy, jobs, timeout, experiment,
+                            progress, source.stem)
+        _, parent = lazy.opened()
+        result = SweepResult(str(source), runs, combos, metric, mode, parent, str(folder),
+                             time.perf_counter() - t0, varying)
+        _finish_parent(recorder, result)
+    finally:
+        recorder.close()
     return result
 
 

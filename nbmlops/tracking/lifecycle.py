@@ -170,24 +170,28 @@ def capture_run(
         record.tags["nbmlops.rng_digest"] = capture.rng_digest()
     online, client = _begin(record, config, nested)
     use_autolog = config.autolog if autolog is None else autolog
-    autologged = online and use_autolog and _wants_autolog(py_source)
-    if autologged:
-        _autolog(True)
-    out = capture.Tee(sys.stdout) if config.capture_output else None
-    err = capture.Tee(sys.stderr) if config.capture_output else None
+    autologged = False
+    out = err = None
     saved = sys.stdout, sys.stderr
     error: BaseException | None = None
     started = time.perf_counter()
-    set_current(record)
-    try:
-        if out is not None and err is not None:
+    try:  # from here on the run is always ended, even on Ctrl-C inside our own code
+        autologged = online and use_autolog and _wants_autolog(py_source)
+        if autologged:
+            _autolog(True)
+        if config.capture_output:
+            out, err = capture.Tee(sys.stdout), capture.Tee(sys.stderr)
             sys.stdout, sys.stderr = out, err
+        set_current(record)
         error = _execute(shell, source, py_source, namespace)
+    except BaseException as exc:  # interrupted around the cell: record it like the cell's own
+        error = exc
     finally:
         sys.stdout, sys.stderr = saved
         set_current(None)
         if autologged:
-            _autolog(False)
+            with contextlib.suppress(Exception):
+                _autolog(False)
         duration = time.perf_counter() - started
         from nbmlops.tracking.writer import few_retries, reachable
 

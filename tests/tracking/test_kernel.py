@@ -46,6 +46,19 @@ def _status(db: Path, name: str) -> str | None:
     return row[0] if row else None
 
 
+def _wait_running(kc: Any, db: Path, name: str, msg_id: str, timeout: float = 120) -> None:
+    """Wait until run ``name`` is RUNNING; fail with the kernel's error if the cell failed."""
+    deadline = time.monotonic() + timeout
+    while _status(db, name) != "RUNNING":
+        assert time.monotonic() < deadline, f"run {name!r} never started"
+        try:
+            msg = kc.get_iopub_msg(timeout=0.2)
+        except Exception:  # queue.Empty: nothing new from the kernel
+            continue
+        if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "error":
+            raise AssertionError("\n".join(msg["content"]["traceback"]))
+
+
 def _kernel(cwd: Path) -> tuple[KernelManager, Any]:
     km = KernelManager(kernel_name="python3")
     km.start_kernel(cwd=str(cwd), env={**os.environ, "PYTHONPATH": str(Path.cwd())})
@@ -66,11 +79,16 @@ def test_sigkilled_kernel_run_is_marked_killed_by_next_kernel(project):
         errors = [m for m in outputs if m["msg_type"] == "error"]
         assert len(errors) == 1  # shown once
         assert _status(db, "boom") == "FAILED"
-        kc.execute("%%mlops run --name doomed\nimport time\nC = 1\ntime.sleep(600)")
-        deadline = time.monotonic() + 60
-        while _status(db, "doomed") != "RUNNING" and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert _status(db, "doomed") == "RUNNING"
+        # Ctrl-C (a real SIGINT to the kernel) mid-cell: KILLED, kernel still usable
+        msg_id = kc.execute("%%mlops run --name interrupted\nimport time\ntime.sleep(120)")
+        _wait_running(kc, db, "interrupted", msg_id)
+        km.interrupt_kernel()
+        reply = kc.get_shell_msg(timeout=60)
+        assert reply["parent_header"]["msg_id"] == msg_id
+        assert reply["content"]["ename"] == "KeyboardInterrupt"
+        assert _status(db, "interrupted") == "KILLED"
+        doomed = kc.execute("%%mlops run --name doomed\nimport time\nC = 1\ntime.sleep(600)")
+        _wait_running(kc, db, "doomed", doomed)
         os.kill(km.provisioner.process.pid, signal.SIGKILL)
         km.provisioner.process.wait()
     finally:

@@ -17,7 +17,7 @@ class TestingShell(InteractiveShell):
 
     __test__ = False  # not a pytest test class
 
-    def run_cell(self, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+    def run_cell(self, *args: Any, **kwargs: Any) -> Any:
         result = super().run_cell(*args, **kwargs)
         result.raise_error()
         return result

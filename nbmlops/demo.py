@@ -20,6 +20,7 @@ import nbmlops
 from nbmlops.exceptions import NbmlopsError
 
 NOTEBOOK = "quickstart.ipynb"
+_KERNEL_ENV = ("MLFLOW_TRACKING_URI", "NBMLOPS_NOTEBOOK_PATH", "DVC_NO_ANALYTICS")
 
 
 @dataclass
@@ -113,8 +114,12 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
     source = root / NOTEBOOK
     shutil.copyfile(find_notebook(), source)
     executed = root / "quickstart.executed.ipynb"
-    env_backup = {k: os.environ.pop(k) for k in ("MLFLOW_TRACKING_URI",) if k in os.environ}
-    os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+    # the kernel inherits this process's environment: embedded store (no outside
+    # MLFLOW_TRACKING_URI), the notebook's path for mlflow.source.name, no DVC analytics
+    saved = {k: os.environ.get(k) for k in _KERNEL_ENV}
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    os.environ["NBMLOPS_NOTEBOOK_PATH"] = str(source)
+    os.environ["DVC_NO_ANALYTICS"] = "1"
     try:
         papermill.execute_notebook(
             str(source), str(executed), cwd=str(root), progress_bar=progress,
@@ -127,7 +132,11 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
             path=str(executed),
         ) from None
     finally:
-        os.environ.update(env_backup)
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     cfg = load_config(root)
     return DemoResult(
         folder=root, executed_notebook=executed, tracking_uri=cfg.tracking_uri,

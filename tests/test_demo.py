@@ -41,10 +41,14 @@ def test_demo_runs_quickstart_end_to_end(tmp_path: Path) -> None:
         assert "auc" in run["metrics"]
         assert run["params"]["C"] in {"0.5", "0.05"}
     assert (folder / "drift.html").is_file()
+    import mlflow
+
+    run = mlflow.MlflowClient(result["tracking_uri"]).get_run(runs["baseline"]["run_id"])
+    assert run.data.tags["mlflow.source.type"] == "NOTEBOOK"
+    assert run.data.tags["mlflow.source.name"].endswith("quickstart.ipynb")
     assert list((folder / "data" / "snapshots").glob("train.parquet.dvc"))
 
 
-@pytest.mark.slow
 def test_demo_human_output_says_how_to_open_the_ui(tmp_path: Path) -> None:
     from nbmlops.demo import DemoResult
 

@@ -14,11 +14,13 @@ What it shows (all from the report's cached summaries, never raw rows):
   summaries (:meth:`DriftReport.with_config` / :meth:`DriftReport.select_windows`),
   and "export config" writing the YAML the CI gate reads.
 
-Figures are plotly figures shown in ``Output`` widgets through plotly's own
-mime type (rendered by the ``jupyterlab-plotly`` extension that ships with
-plotly). plotly's ``FigureWidget`` would need the ``anywidget`` package, which
-nbmlops does not depend on. The mimebundle also carries a static HTML
-fallback for nbconvert, VS Code without a widget manager and GitHub.
+Figures are plotly ``FigureWidget`` objects (:mod:`nbmlops.widgets.figure_widget`)
+that live in the widget tree for the panel's whole life: a selection, window or
+threshold change restyles their traces and layout in place (one batched
+message per figure), it never replaces them. The pure builders of
+:mod:`nbmlops.widgets.figures` compute what they show. The mimebundle also
+carries a static HTML fallback for nbconvert, VS Code without a widget manager
+and GitHub.
 """
 
 from __future__ import annotations
@@ -38,10 +40,17 @@ DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
 
 
-def _output(cls: str) -> w.Output:
-    out = w.Output(layout=w.Layout(width="49%", min_height="270px"))
-    out.add_class(cls)
-    return out
+#: figure widths in pixels: fixed, so plotly never sizes a figure from a hidden tab
+HALF, FULL = 540, 1090
+
+
+def _figure_widget(cls: str, width: int = HALF) -> Any:
+    from nbmlops.widgets.figure_widget import panel_figure
+
+    fig = panel_figure()
+    fig.update_layout(width=width, height=figs._HEIGHT)
+    fig.add_class(cls)
+    return fig
 
 
 class DriftPanel(w.VBox):
@@ -92,24 +101,30 @@ class DriftPanel(w.VBox):
         self.feature.observe(self._on_feature, "value")
         self.table = w.HTML()
         self.table.add_class("nbmlops-table")
-        self.drill = {k: _output(f"nbmlops-drill-{k}") for k in DRILL}
+        self.drill = {k: _figure_widget(f"nbmlops-drill-{k}") for k in DRILL}
         drill = w.VBox([w.HBox([self.drill["distribution"], self.drill["ecdf"]]),
                         w.HBox([self.drill["psi"], self.drill["timeline"]])])
         drill.add_class("nbmlops-drill")
-        self.heatmap = w.Output()
-        self.heatmap.add_class("nbmlops-heatmap")
-        features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, self.heatmap,
+        self.heatmap = _figure_widget("nbmlops-heatmap", FULL)
+        self.heatmap_box = w.Box([self.heatmap])  # hidden when there is a single window
+        features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, self.heatmap_box,
                                drill])
         self.metric = w.Dropdown(description="Metric", options=PERF_METRICS, value="fpr")
         self.metric.observe(lambda _: self._render_prediction(), "value")
-        self.pred_out = {k: _output(f"nbmlops-pred-{k}")
+        self.pred_out = {k: _figure_widget(f"nbmlops-pred-{k}")
                          for k in ("distribution", "timeline", "performance")}
         pred_tab = w.VBox([w.HBox([self.pred_out["distribution"], self.pred_out["timeline"]]),
                            self.metric, self.pred_out["performance"]])
         self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
         for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
             self.tabs.set_title(i, title)
-        self._pending: dict[str, tuple[w.Output, int, dict[str, Any]]] = {}
+        self.figures.update({**self.drill, "heatmap": self.heatmap,
+                             "prediction": self.pred_out["distribution"],
+                             "prediction_timeline": self.pred_out["timeline"],
+                             "performance": self.pred_out["performance"]})
+        self._tab_of = {k: 1 if k.startswith(("prediction", "performance")) else 0
+                        for k in self.figures}
+        self._stale: set[str] = set()  # figures changed while their tab was hidden
         self.tabs.observe(self._on_tab, "selected_index")
 
     def _build_settings(self, export_path: str) -> w.VBox:
@@ -294,18 +309,15 @@ class DriftPanel(w.VBox):
         from nbmlops.drift.html import window_heatmap
 
         fig = window_heatmap(self._full_or_base()) if len(self._windows()) > 1 else None
+        self.heatmap_box.layout.display = "none" if fig is None else None
         if fig is None:
-            self.figures.pop("heatmap", None)
-            self.heatmap.outputs = ()
-            self._pending.pop(self.heatmap.model_id, None)
             return
         fig.update_layout(template="none", plot_bgcolor="white", font={"size": 11},
                           height=min(fig.layout.height, 500))
         keys = [wr.key for wr in self._windows()]
         fig.update_xaxes(type="category", tickvals=keys, ticktext=[figs.short_key(k) for k in keys])
         fig.update_yaxes(autorange="reversed")  # most drifted on top, as in the table
-        self.figures["heatmap"] = fig
-        self._show(self.heatmap, fig, 0)
+        self._show("heatmap", fig)
 
     def _windows(self) -> list[Any]:
         return list(getattr(self, "_full", self._base).windows)
@@ -339,18 +351,15 @@ class DriftPanel(w.VBox):
     def _render_drill(self) -> None:
         f = self._feature(self.feature.value)
         if f is None:
-            for k, out in self.drill.items():
-                out.outputs = ()
-                self._pending.pop(out.model_id, None)
-                self.figures.pop(k, None)
+            for k in DRILL:
+                self._show(k, figs._empty(figs._figure(""), "no feature selected"))
             return
         drill = {
             "distribution": figs.distribution_figure(f), "ecdf": figs.ecdf_figure(f),
             "psi": figs.psi_figure(f), "timeline": figs.timeline_figure(self._full_or_base(),
                                                                          f.name)}
-        self.figures.update(drill)
         for k, fig in drill.items():
-            self._show(self.drill[k], fig, 0)
+            self._show(k, fig)
 
     def _full_or_base(self) -> Any:
         return getattr(self, "_full", self._base)
@@ -359,36 +368,39 @@ class DriftPanel(w.VBox):
         rep, full = self.report, self._full_or_base()
         pred = rep.prediction
         if pred is not None:
-            self.figures["prediction"] = figs.distribution_figure(pred)
-            self.figures["prediction_timeline"] = figs.timeline_figure(full, pred.name)
+            self._show("prediction", figs.distribution_figure(pred))
+            self._show("prediction_timeline", figs.timeline_figure(full, pred.name))
         else:
-            empty = figs._empty(figs._figure("prediction"), "no prediction column in the "
-                                "reference profile")
-            self.figures["prediction"] = self.figures["prediction_timeline"] = empty
-        self.figures["performance"] = figs.performance_figure(full, self.metric.value)
-        self._show(self.pred_out["distribution"], self.figures["prediction"], 1)
-        self._show(self.pred_out["timeline"], self.figures["prediction_timeline"], 1)
-        self._show(self.pred_out["performance"], self.figures["performance"], 1)
+            for k in ("prediction", "prediction_timeline"):
+                self._show(k, figs._empty(figs._figure("prediction"),
+                                          "no prediction column in the reference profile"))
+        self._show("performance", figs.performance_figure(full, self.metric.value))
 
-    def _show(self, out: w.Output, fig: Any, tab: int) -> None:
-        """Put ``fig`` in ``out`` now if its tab is open, else when the tab is opened.
+    def _show(self, key: str, fig: Any) -> None:
+        """Update the figure widget ``key`` in place to show ``fig`` (built by :mod:`figures`).
 
-        plotly draws nothing visible into a hidden tab (zero-size container), so
-        figures of hidden tabs wait in ``_pending``.
+        Floats are rounded to 5 significant digits (small widget state). A figure
+        changed while its tab is hidden is redrawn when the tab opens: plotly
+        measures text against a hidden (zero-size) container otherwise.
         """
-        bundle = figs.plotly_bundle(fig)
-        if self.tabs.selected_index == tab:
-            self._pending.pop(out.model_id, None)
-            out.outputs = (bundle,)
-        else:
-            self._pending[out.model_id] = (out, tab, bundle)
+        import plotly.graph_objects as go
+
+        from nbmlops.widgets.figure_widget import update_in_place
+
+        target = self.figures[key]
+        fig = go.Figure(figs._round(fig.to_dict()))
+        fig.update_layout(width=target.layout.width, height=fig.layout.height or figs._HEIGHT)
+        update_in_place(target, fig)
+        if self.tabs.selected_index != self._tab_of[key]:
+            self._stale.add(key)
 
     def _on_tab(self, change: dict[str, Any]) -> None:
         with self._lock:
-            for key, (out, tab, bundle) in list(self._pending.items()):
-                if tab == change["new"]:
-                    out.outputs = (bundle,)
-                    del self._pending[key]
+            for key in sorted(self._stale):
+                if self._tab_of[key] == change["new"]:
+                    self._stale.discard(key)
+                    fig = self.figures[key]  # a 1-pixel width change: plotly redraws all
+                    fig.layout.width += 1 if fig.layout.width % 2 == 0 else -1
 
     # -- live mode -----------------------------------------------------------------
     def show_live_status(self, monitor: Any) -> None:

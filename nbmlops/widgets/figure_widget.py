@@ -128,6 +128,11 @@ def update_in_place(target: Any, fig: Any) -> Any:
     swapped. The layout is replaced as a whole (titles, axes, annotations).
     Returns ``target``.
     """
+    # what plotly's diff would not send when it disappears: say it explicitly
+    fig.update_xaxes(visible=fig.layout.xaxis.visible is not False)
+    fig.update_yaxes(visible=fig.layout.yaxis.visible is not False)
+    if target.layout.annotations and not fig.layout.annotations:
+        target.layout.annotations = ()
     kinds = [t.type for t in fig.data]
     if [t.type for t in target.data] != kinds:
         target.data = ()

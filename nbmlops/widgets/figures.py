@@ -2,7 +2,9 @@
 
 Every builder takes :mod:`nbmlops.drift.report` objects (never raw rows) and
 returns a ``plotly.graph_objects.Figure`` sized for a notebook panel. The
-panel shows them; the tests assert on their traces.
+panel copies them into its long-lived ``FigureWidget``s
+(:func:`nbmlops.widgets.figure_widget.update_in_place`); the tests assert on
+their traces.
 """
 
 from __future__ import annotations
@@ -200,20 +202,3 @@ def thin(ecdf: dict[str, list[float]], most: int = 250) -> dict[str, list[float]
     keep.add(max(range(n), key=gaps.__getitem__))
     idx = sorted(keep)
     return {k: [ecdf[k][i] for i in idx] for k in ("x", "ref", "cur")}
-
-
-def plotly_bundle(fig: Any) -> dict[str, Any]:
-    """The ``display_data`` output of ``fig`` (plotly's mime type + a text fallback).
-
-    Built directly instead of through ``fig._repr_mimebundle_`` so no plotly
-    renderer (which may try to open a web browser outside a kernel) is involved.
-    """
-    import json
-
-    import plotly.io as pio
-
-    spec = _round(json.loads(pio.to_json(fig, validate=False)))
-    spec["config"] = {"displaylogo": False, "responsive": True}
-    title = ((spec.get("layout") or {}).get("title") or {}).get("text", "figure")
-    return {"output_type": "display_data", "metadata": {},
-            "data": {"application/vnd.plotly.v1+json": spec, "text/plain": f"<{title}>"}}

@@ -150,6 +150,12 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                 "fpr per window", timeout=60_000)
             expect(panel.locator(".nbmlops-pred-timeline .gtitle")).to_contain_text(
                 "score", timeout=60_000)
+            # drawn, not blank: the fpr line has its points and the figure its full size
+            expect(panel.locator(".nbmlops-pred-performance .scatterlayer .point").first
+                   ).to_be_attached(timeout=30_000)
+            perf = panel.locator(".nbmlops-pred-performance .main-svg").first.bounding_box()
+            assert perf is not None and perf["width"] > 400 and perf["height"] > 200
+            page.screenshot(path=str(tmp_path / "drift_panel_prediction.png"), full_page=True)
 
             # back on Features, the drill-down follows the new threshold
             panel.locator(".lm-TabBar-tab").filter(has_text="Features").first.click()
@@ -157,6 +163,10 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
             select.select_option(index=next(i for i, t in enumerate(labels) if "amount" in t))
             expect(panel.locator(".nbmlops-drill-timeline .legendtext").filter(
                 has_text="threshold 5")).to_have_count(1, timeout=60_000)
+            # the same FigureWidget went back from channel to amount: no stale notes
+            expect(panel.locator(".nbmlops-drill-ecdf .legendtext").filter(
+                has_text="KS D")).to_have_count(1, timeout=60_000)
+            expect(panel.locator(".nbmlops-drill-ecdf .annotation")).to_have_count(0)
 
             # the magic's panel (second one) rendered from the Parquet folder too
             expect(page.locator(".nbmlops-drift-panel")).to_have_count(2, timeout=120_000)

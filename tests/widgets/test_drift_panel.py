@@ -163,6 +163,12 @@ def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> N
     assert any("_py2js_update" in str(m) and "<unseen>" in str(m) for m in sent)
     assert any("channel: reference vs current" in str(m) for m in sent)
     assert '<tr data-feature="channel" style=' in panel.table.value  # row highlighted
+    ecdf = panel.figures["ecdf"]
+    ecdf.comm.messages.clear()
+    pick(panel.feature, "amount")  # back: the "numeric only" note leaves the frontend too
+    assert panel.figures["ecdf"] is ecdf and not ecdf.layout.annotations
+    assert ecdf.layout.xaxis.visible and len(ecdf.data) == 3
+    assert any("'annotations': []" in str(m) for m in ecdf.comm.messages)
     with pytest.raises(DriftError, match="nope"):
         panel.select_feature("nope")
 

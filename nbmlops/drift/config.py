@@ -24,12 +24,12 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbmlops.exceptions import ConfigError
+from nbmlops.fileio import atomic_write
 
 NUMERIC_TESTS = ("ks+chi2", "ks", "chi2", "none")
 CATEGORICAL_TESTS = ("chi2", "none")
@@ -239,16 +239,3 @@ def _check(cfg: DriftConfig) -> None:
         thr = spec.threshold
         if isinstance(thr, float | int) and thr < 0:
             raise ConfigError(f"{where}.threshold must be >= 0.", key="threshold")
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder + ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

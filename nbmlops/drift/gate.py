@@ -114,7 +114,7 @@ def run_gate(
     code = report.exit_code(fail_on)
     text = render(report, fmt)
     if output is not None:
-        from nbmlops.drift.config import atomic_write
+        from nbmlops.fileio import atomic_write
 
         atomic_write(Path(output), text)
     record.update(

@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 from nbmlops.drift import kinds
-from nbmlops.drift.config import atomic_write
 from nbmlops.drift.summaries import (
     categorical_summary,
     from_jsonable,
@@ -34,6 +33,7 @@ from nbmlops.drift.summaries import (
     to_jsonable,
 )
 from nbmlops.exceptions import DriftError
+from nbmlops.fileio import atomic_write
 
 FORMAT = "nbmlops.drift.profile/1"
 

@@ -40,7 +40,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from nbmlops.drift.config import DriftConfig, atomic_write
+from nbmlops.drift.config import DriftConfig
+from nbmlops.fileio import atomic_write
 
 STATUSES = ("ok", "warn", "drift", "skipped", "error")
 _SEVERITY = {"ok": 0, "skipped": 0, "error": 0, "warn": 1, "drift": 2}

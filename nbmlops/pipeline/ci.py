@@ -10,15 +10,14 @@ the same script.
 
 from __future__ import annotations
 
-import os
 import shlex
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
+from nbmlops.fileio import atomic_write
 
 WORKFLOW = ".github/workflows/nbmlops.yml"
 SCRIPT = "ci/nbmlops.sh"
@@ -156,10 +155,4 @@ def _default_notebooks(root: Path) -> list[str]:
 
 
 def _write(path: Path, text: str, executable: bool = False) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    if executable:
-        os.chmod(tmp, 0o755)
-    os.replace(tmp, path)
+    atomic_write(path, text, executable=executable)

@@ -17,13 +17,13 @@ import ast
 import io
 import os
 import shlex
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
+from nbmlops.fileio import atomic_write
 from nbmlops.pipeline.parameters import Parameter, cell_source, read_parameters
 from nbmlops.pipeline.runner import read_notebook
 
@@ -275,10 +275,7 @@ def _load(path: Path) -> Any:
 def _dump(path: Path, data: Any) -> None:
     buf = io.StringIO()
     _yaml().dump(data, buf)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(buf.getvalue())
-    os.replace(tmp, path)
+    atomic_write(path, buf.getvalue())
 
 
 def _update_params(path: Path, section: str, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbmlops.exceptions import ParameterError, PipelineError
+from nbmlops.fileio import atomic_write
 
 TAG = "parameters"
 INJECTED_TAG = "injected-parameters"
@@ -474,8 +475,6 @@ def tag_parameters_cell(path: str | Any, index: int | None = None) -> TagResult:
         When the notebook cannot be read, has no cell of literal assignments,
         or ``index`` is not such a cell.
     """
-    import os
-    import tempfile
     from pathlib import Path
 
     import nbformat
@@ -507,8 +506,5 @@ def tag_parameters_cell(path: str | Any, index: int | None = None) -> TagResult:
     out = nbformat.writes(nb, version=nbformat.NO_CONVERT)
     if text.endswith("\n") and not out.endswith("\n"):  # pragma: no cover - nbformat adds it
         out += "\n"
-    fd, tmp = tempfile.mkstemp(dir=file.parent, prefix=f".{file.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-        fh.write(out)
-    os.replace(tmp, file)
+    atomic_write(file, out, newline="")
     return TagResult(str(file), index, True, params)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from nbmlops.exceptions import SnapshotError, UsageArgumentError
-from nbmlops.snapshot.dvcfiles import atomic_write
+from nbmlops.fileio import atomic_write
 from nbmlops.snapshot.results import SnapshotVersion
 
 FORMAT = 1

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from nbmlops.exceptions import SnapshotError
+from nbmlops.fileio import atomic_write
 
 _told_init: set[str] = set()
 
@@ -175,23 +176,3 @@ def ignore_in_git(repo: Any, workspace: Path) -> Path | None:
         extra = ["/.*.lock", "/.*.tmp"] if "/.*.lock" not in lines else []
         atomic_write(gitignore, "\n".join([*lines, entry, *extra]) + "\n")
     return gitignore
-
-
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temp file and ``os.replace``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask

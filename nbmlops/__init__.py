@@ -22,10 +22,10 @@ _LAZY: dict[str, str] = {
     "log_params": "nbmlops.tracking.api:log_params",
     "capture_run": "nbmlops.tracking.api:capture_run",
     "sync": "nbmlops.tracking.spool:sync",
-    "snapshot": "nbmlops.snapshot.api:snapshot",
-    "load": "nbmlops.snapshot.api:load",
-    "snapshots": "nbmlops.snapshot.api:snapshots",
-    "diff": "nbmlops.snapshot.api:diff",
+    "snapshot": "nbmlops.versioning.api:snapshot",
+    "load": "nbmlops.versioning.api:load",
+    "snapshots": "nbmlops.versioning.api:snapshots",
+    "diff": "nbmlops.versioning.api:diff",
     "run_notebook": "nbmlops.pipeline.runner:run_notebook",
     "sweep": "nbmlops.pipeline.sweep:sweep",
     "export": "nbmlops.pipeline.export:export",
@@ -33,7 +33,7 @@ _LAZY: dict[str, str] = {
     "load_config": "nbmlops.config:load_config",
     "NbmlopsError": "nbmlops.exceptions:NbmlopsError",
 }
-_SUBMODULES = {"drift", "tracking", "snapshot", "pipeline", "widgets", "config", "exceptions"}
+_SUBMODULES = {"drift", "tracking", "versioning", "pipeline", "widgets", "config", "exceptions"}
 
 __all__ = sorted([*_LAZY, "__version__", "load_ipython_extension", "unload_ipython_extension"])
 

@@ -62,3 +62,10 @@ def test_exceptions_pickle_with_context(cls: type[exceptions.NbmlopsError]) -> N
     assert str(back) == "column 'x' is bad"
     assert back.column == "x"
     assert back.exit_code == cls.exit_code
+
+
+def test_snapshot_stays_the_function_after_its_package_loads() -> None:
+    import nbmlops.versioning.api
+
+    assert nbmlops.snapshot is nbmlops.versioning.api.snapshot
+    assert callable(nbmlops.snapshot) and nbmlops.snapshot.__name__ == "snapshot"

@@ -33,7 +33,7 @@ def snapshot(file: Path, name: str | None, message: str | None, commit: bool, pu
              as_json: bool) -> None:
     """Snapshot a Parquet or CSV file into DVC as the next version of NAME."""
     from nbmlops.config import load_config
-    from nbmlops.snapshot.api import snapshot as api_snapshot
+    from nbmlops.versioning.api import snapshot as api_snapshot
 
     result = api_snapshot(read_file(file), name or file.stem, message=message, push=push,
                           commit=commit, config=load_config())
@@ -46,7 +46,7 @@ def snapshot(file: Path, name: str | None, message: str | None, commit: bool, pu
 def snapshots(name: str | None, as_json: bool) -> None:
     """List snapshot versions (all snapshots, or the versions of NAME)."""
     from nbmlops.config import load_config
-    from nbmlops.snapshot.api import snapshots as api_snapshots
+    from nbmlops.versioning.api import snapshots as api_snapshots
 
     listing = api_snapshots(name, config=load_config())
     click.echo(json.dumps(listing.to_dict(), indent=1) if as_json else str(listing))

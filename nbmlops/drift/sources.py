@@ -2,7 +2,7 @@
 
 Files are read with ``pyarrow.dataset`` in record batches, so a log of any
 size streams with bounded memory. A snapshot name (``train@3``) is resolved
-through :mod:`nbmlops.snapshot.api` when that area is installed.
+through :mod:`nbmlops.versioning.api` when that area is installed.
 """
 
 from __future__ import annotations
@@ -139,9 +139,9 @@ def is_snapshot_name(text: str) -> bool:
 
 
 def load_snapshot(name: str) -> Any:
-    """Load snapshot ``name@version`` as pandas through :mod:`nbmlops.snapshot.api`."""
+    """Load snapshot ``name@version`` as pandas through :mod:`nbmlops.versioning.api`."""
     try:
-        from nbmlops.snapshot import api
+        from nbmlops.versioning import api
     except ImportError:
         raise DriftError(f"{name!r} looks like a snapshot name but snapshots are not available "
                          "in this installation.", parameter=name) from None
@@ -154,8 +154,8 @@ def snapshot_digest(name: str) -> str | None:
 
 
 def snapshot_entry(name: str) -> Any:
-    """The catalog entry (:class:`~nbmlops.snapshot.results.SnapshotVersion`) of ``name``."""
-    from nbmlops.snapshot import api
+    """The catalog entry (:class:`~nbmlops.versioning.results.SnapshotVersion`) of ``name``."""
+    from nbmlops.versioning import api
 
     return api.resolve(name)
 

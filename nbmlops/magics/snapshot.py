@@ -34,7 +34,7 @@ def snapshot(magics: Any, args: Any) -> Any:
     version without writing anything. Example:
     %mlops snapshot train_df --name train -m "after dedup"
     """
-    from nbmlops.snapshot.api import snapshot as api_snapshot
+    from nbmlops.versioning.api import snapshot as api_snapshot
 
     df = _variable(magics, args.variable)
     return api_snapshot(df, args.name or args.variable, message=_unquote(args.message),
@@ -46,7 +46,7 @@ def snapshot(magics: Any, args: Any) -> Any:
 @argument("name", nargs="?", help="A snapshot name (default: all snapshots, latest versions).")
 def snapshots(magics: Any, args: Any) -> Any:
     """List snapshot versions with rows, columns, md5, logical hash and message."""
-    from nbmlops.snapshot.api import snapshots as api_snapshots
+    from nbmlops.versioning.api import snapshots as api_snapshots
 
     return api_snapshots(args.name, config=magics.resolved_config())
 
@@ -58,7 +58,7 @@ def snapshots(magics: Any, args: Any) -> Any:
 @argument("--context", default="training", help="MLflow dataset context inside %%%%mlops run.")
 def load(magics: Any, args: Any) -> Any:
     """Load a snapshot version: df = %mlops load train@2 (pulls from the remote if needed)."""
-    from nbmlops.snapshot.api import load as api_load
+    from nbmlops.versioning.api import load as api_load
 
     return api_load(args.ref, kind=args.kind, context=args.context,
                     config=magics.resolved_config())
@@ -70,7 +70,7 @@ def load(magics: Any, args: Any) -> Any:
 @argument("--key", "-k", help="Key column: count added, removed and changed rows.")
 def diff(magics: Any, args: Any) -> Any:
     """Compare two versions: schema, row counts, column summaries (and rows by --key)."""
-    from nbmlops.snapshot.api import diff as api_diff
+    from nbmlops.versioning.api import diff as api_diff
 
     return api_diff(args.a, args.b, key=args.key, config=magics.resolved_config())
 

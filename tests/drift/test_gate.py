@@ -118,7 +118,7 @@ def test_real_command_line(project: Path, files: dict[str, Path]) -> None:
 def test_snapshot_names(dvc_project: Path, ref_df: pd.DataFrame, cur_df: pd.DataFrame) -> None:
     """REF and CUR given as snapshot names (real DVC repository)."""
     from nbmlops.drift import fit_reference as fit
-    from nbmlops.snapshot.api import resolve, snapshot
+    from nbmlops.versioning.api import resolve, snapshot
 
     snapshot(ref_df, name="train")
     snapshot(cur_df, name="live")

@@ -14,7 +14,7 @@ from hypothesis.extra.pandas import column, data_frames, range_indexes
 from pandas.testing import assert_frame_equal
 
 from nbmlops.exceptions import UnsupportedDataError
-from nbmlops.snapshot.canonical import from_table, read_table, to_table, write_canonical
+from nbmlops.versioning.canonical import from_table, read_table, to_table, write_canonical
 
 
 def roundtrip(df, tmp_path, name="x.parquet"):

@@ -12,7 +12,7 @@ from pandas.testing import assert_frame_equal
 
 import nbmlops
 from tests.conftest import git
-from tests.snapshot.conftest import dvc
+from tests.versioning.conftest import dvc
 
 
 def test_dvc_status_checkout_push_pull(dvc_project, tmp_path, frame):
@@ -107,7 +107,7 @@ def test_dvc_add_of_same_bytes_agrees(dvc_project, frame):
 
 def test_workspace_links_follow_cache_type(dvc_project, frame):
     """Unset cache.type: the read-only cache inode is shared; a configured type is obeyed."""
-    from nbmlops.snapshot.dvcfiles import cache_path, open_repo
+    from nbmlops.versioning.dvcfiles import cache_path, open_repo
 
     v = nbmlops.snapshot(frame, "linked")
     workspace = dvc_project / v.path

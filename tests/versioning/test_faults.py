@@ -16,8 +16,8 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 import nbmlops
-from nbmlops.snapshot.api import KILL_ENV
-from tests.snapshot.conftest import dvc
+from nbmlops.versioning.api import KILL_ENV
+from tests.versioning.conftest import dvc
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ CHILD = textwrap.dedent("""
     import nbmlops
     seed, go = int(sys.argv[1]), pathlib.Path(sys.argv[2])
     df = pd.DataFrame({"k": np.arange(2000) + seed, "v": np.random.default_rng(seed).random(2000)})
-    import nbmlops.snapshot.api  # all imports done before the start signal
+    import nbmlops.versioning.api  # all imports done before the start signal
     pathlib.Path(f"ready-{seed}").touch()
     while not go.exists():
         time.sleep(0.01)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nbmlops.exceptions import SnapshotError
-from nbmlops.snapshot.dvcfiles import in_cache, no_analytics
+from nbmlops.versioning.dvcfiles import in_cache, no_analytics
 
 
 def _hash_info(md5: str) -> Any:

@@ -23,7 +23,7 @@ from typing import Any
 
 from nbmlops.exceptions import SnapshotError, UsageArgumentError
 from nbmlops.fileio import atomic_write
-from nbmlops.snapshot.results import SnapshotVersion
+from nbmlops.versioning.results import SnapshotVersion
 
 FORMAT = 1
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

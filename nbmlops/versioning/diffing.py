@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from nbmlops.exceptions import UsageArgumentError
-from nbmlops.snapshot.results import SnapshotDiff
+from nbmlops.versioning.results import SnapshotDiff
 
 #: how many example keys to keep per kind of row change
 EXAMPLES = 5

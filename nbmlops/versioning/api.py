@@ -22,8 +22,8 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import MissingDependencyError, SnapshotError, UsageArgumentError
-from nbmlops.snapshot import canonical, catalog, dvcfiles, remote, vcs
-from nbmlops.snapshot.results import SnapshotDiff, SnapshotList, SnapshotVersion
+from nbmlops.versioning import canonical, catalog, dvcfiles, remote, vcs
+from nbmlops.versioning.results import SnapshotDiff, SnapshotList, SnapshotVersion
 
 #: test hook: ``NBMLOPS_SNAPSHOT_KILL_AT=<step>`` SIGKILLs the process at that step
 KILL_ENV = "NBMLOPS_SNAPSHOT_KILL_AT"
@@ -378,7 +378,7 @@ def diff(a: str, b: str | None = None, key: str | None = None,
     key
         A column identifying rows: counts added, removed and changed rows.
     """
-    from nbmlops.snapshot.diffing import compare
+    from nbmlops.versioning.diffing import compare
 
     cfg = config or load_config()
     ea = resolve(a, config=cfg)

@@ -12,7 +12,7 @@ from pandas.testing import assert_frame_equal
 
 import nbmlops
 from nbmlops.exceptions import SnapshotError, UnsupportedDataError, UsageArgumentError
-from nbmlops.snapshot.api import resolve
+from nbmlops.versioning.api import resolve
 
 
 def test_versions_unchanged_and_catalog(git_project, frame):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import itertools
+from collections import OrderedDict
 from typing import Any
 
 import numpy as np
@@ -22,6 +23,30 @@ from nbmlops.drift.report import BinData, DriftReport, FeatureResult, WindowResu
 from nbmlops.drift.summaries import from_jsonable, merge
 
 MIN_COUNT = 20
+
+#: statistics of recently judged window sets, by the identity of their summaries.
+#: They do not depend on the config, so a threshold/alpha/correction/drift-share
+#: change (``DriftReport.with_config``) re-applies the rule without recomputing
+#: them. Each entry keeps its window dicts alive, so an id is never reused while
+#: cached; the accumulator builds new dicts for every state (live mode).
+_STATS_CACHE: OrderedDict[tuple[int, ...], tuple[list[Any], dict[str, Any]]] = OrderedDict()
+_STATS_CACHE_SIZE = 256
+_STAT_FIELDS = ("bins", "ecdf", "new_categories", "vanished_categories", "stats")
+
+
+def _stats_memo(profile_state: Any, windows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The per-column statistics cache of this exact set of window summaries."""
+    key = (id(profile_state), *(id(w) for w in windows))
+    hit = _STATS_CACHE.get(key)
+    if hit is not None and hit[0][0] is profile_state and \
+            all(a is b for a, b in zip(hit[0][1:], windows, strict=True)):
+        _STATS_CACHE.move_to_end(key)
+        return hit[1]
+    memo: dict[str, Any] = {}
+    _STATS_CACHE[key] = ([profile_state, *windows], memo)
+    while len(_STATS_CACHE) > _STATS_CACHE_SIZE:
+        _STATS_CACHE.popitem(last=False)
+    return memo
 JUDGED = ("ok", "warn", "drift")
 
 
@@ -66,13 +91,15 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
     cols, perf, n_cur = merge_windows(chosen)
     if state.get("time_column") in profile.columns:
         errors = {**errors, state["time_column"]: "time column of the windows"}
-    features, pred = evaluate_columns(profile, cols, config, errors)
+    features, pred = evaluate_columns(profile, cols, config, errors,
+                                      _stats_memo(state["profile"], chosen))
     verdict, reason = dataset_verdict(features, pred, config)
     windows: list[WindowResult] = []
     if state.get("window_spec") is not None:
         for w in all_windows:
             wc, wp, wn = merge_windows([w])
-            wf, wpred = evaluate_columns(profile, wc, config, errors)
+            wf, wpred = evaluate_columns(profile, wc, config, errors,
+                                         _stats_memo(state["profile"], [w]))
             wv, _ = dataset_verdict(wf, wpred, config)
             windows.append(WindowResult(
                 key=w["key"], start=w.get("start"), end=w.get("end"), n_rows=wn,
@@ -98,14 +125,18 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
 
 
 def evaluate_columns(profile: Any, cols: dict[str, Any], config: DriftConfig,
-                     errors: dict[str, str]) -> tuple[dict[str, FeatureResult],
-                                                      FeatureResult | None]:
-    """Judge every profiled column; apply the multiple-testing correction."""
+                     errors: dict[str, str], memo: dict[str, Any] | None = None
+                     ) -> tuple[dict[str, FeatureResult], FeatureResult | None]:
+    """Judge every profiled column; apply the multiple-testing correction.
+
+    ``memo`` (column name -> statistics) reuses statistics computed for the same
+    summaries under another config.
+    """
     results: dict[str, FeatureResult] = {}
     for name, col in profile.columns.items():
         if col.get("role") == "target":
             continue
-        results[name] = judge(name, col, cols.get(name), config, errors.get(name))
+        results[name] = judge(name, col, cols.get(name), config, errors.get(name), memo)
     family = [r for r in results.values() if r.status == "pending"
               and (r.role == "feature" or config.include_prediction)]
     correct(family, config.multiple_testing)
@@ -122,7 +153,7 @@ def evaluate_columns(profile: Any, cols: dict[str, Any], config: DriftConfig,
 
 
 def judge(name: str, col: dict[str, Any], summ: dict[str, Any] | None, config: DriftConfig,
-          error: str | None) -> FeatureResult:
+          error: str | None, memo: dict[str, Any] | None = None) -> FeatureResult:
     """Statistics of one column; status ``pending`` until the correction is applied."""
     kind = col["kind"]
     fkind = "categorical" if kind in ("categorical", "boolean") else "numeric"
@@ -154,11 +185,18 @@ def judge(name: str, col: dict[str, Any], summ: dict[str, Any] | None, config: D
         n_min = min(r.n_cur, r.n_ref)
         r.reason = f"too few non-missing values in {which} (n={n_min} < {MIN_COUNT})"
         return r
-    try:
-        _fill_stats(r, col, summ, fkind)
-    except Exception as exc:
-        r.status, r.reason = "error", f"statistics failed: {type(exc).__name__}: {exc}"
-        return r
+    if memo is not None and name in memo:
+        for field, value in memo[name].items():
+            setattr(r, field, dict(value) if field == "stats" else value)
+    else:
+        try:
+            _fill_stats(r, col, summ, fkind)
+        except Exception as exc:
+            r.status, r.reason = "error", f"statistics failed: {type(exc).__name__}: {exc}"
+            return r
+        if memo is not None:
+            memo[name] = {f: getattr(r, f) for f in _STAT_FIELDS}
+            memo[name]["stats"] = dict(r.stats)
     _fill_rule(r, col, spec, fkind)
     return r
 

@@ -46,6 +46,12 @@ def test_demo_runs_quickstart_end_to_end(tmp_path: Path) -> None:
     run = mlflow.MlflowClient(result["tracking_uri"]).get_run(runs["baseline"]["run_id"])
     assert run.data.tags["mlflow.source.type"] == "NOTEBOOK"
     assert run.data.tags["mlflow.source.name"].endswith("quickstart.ipynb")
+    # what the user sees: no MLflow store-creation logs or autolog warnings in cells
+    nb = nbformat.read(result["executed_notebook"], as_version=4)
+    streams = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code"
+                      for o in c.outputs if o.output_type == "stream")
+    assert "Creating initial MLflow database tables" not in streams
+    assert "FutureWarning" not in streams
     assert list((folder / "data" / "snapshots").glob("train.parquet.dvc"))
 
 

@@ -183,7 +183,8 @@ def capture_run(
             out, err = capture.Tee(sys.stdout), capture.Tee(sys.stderr)
             sys.stdout, sys.stderr = out, err
         set_current(record)
-        error = _execute(shell, source, py_source, namespace)
+        with _autolog_warnings(autologged):
+            error = _execute(shell, source, py_source, namespace)
     except BaseException as exc:  # interrupted around the cell: record it like the cell's own
         error = exc
     finally:
@@ -337,6 +338,23 @@ def _autolog(on: bool) -> None:
         else:
             mlflow.sklearn.autolog(disable=True, silent=True)
     SESSION.autolog_on = on
+
+
+@contextlib.contextmanager
+def _autolog_warnings(autologged: bool) -> Any:
+    """Hide the one FutureWarning that MLflow's sklearn autolog itself causes.
+
+    MLflow still passes ``y_pred=`` to ``log_loss``; the user's other warnings
+    are untouched.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        if autologged:
+            warnings.filterwarnings(
+                "ignore", message=r"`y_pred` was renamed to `y_proba`", category=FutureWarning
+            )
+        yield
 
 
 # --------------------------------------------------------------------------- execute

@@ -12,6 +12,20 @@ from pathlib import Path
 
 from nbmlops.config import NbmlopsConfig
 
+#: MLflow loggers whose INFO lines ("Creating initial MLflow database tables...",
+#: alembic migrations) would land in the user's cell output on a new SQLite store
+_NOISY_LOGGERS = ("mlflow.store.db.utils", "alembic.runtime.migration", "alembic")
+
+
+def quiet_store_logs() -> None:
+    """Keep MLflow's store-creation INFO lines out of notebook cells (warnings stay)."""
+    import logging
+
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
+
 
 def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     """Point MLflow at the configured store and return the experiment id.
@@ -30,6 +44,7 @@ def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     """
     import mlflow
 
+    quiet_store_logs()
     mlflow.set_tracking_uri(config.tracking_uri)
     name = experiment or config.experiment
     client = mlflow.MlflowClient()

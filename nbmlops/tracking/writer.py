@@ -59,6 +59,9 @@ def client_for(uri: str) -> Any:
     """An ``MlflowClient`` bound to ``uri``."""
     from mlflow import MlflowClient
 
+    from nbmlops.tracking.store import quiet_store_logs
+
+    quiet_store_logs()
     return MlflowClient(tracking_uri=uri)
 
 

@@ -8,8 +8,6 @@ relative to whatever the working directory happens to be).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from nbmlops.config import NbmlopsConfig
 
 #: MLflow loggers whose INFO lines ("Creating initial MLflow database tables...",
@@ -44,19 +42,10 @@ def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     """
     import mlflow
 
-    quiet_store_logs()
+    from nbmlops.tracking.writer import client_for, ensure_experiment
+
+    client = client_for(config.tracking_uri)  # also quiets store-creation logs
     mlflow.set_tracking_uri(config.tracking_uri)
-    name = experiment or config.experiment
-    client = mlflow.MlflowClient()
-    exp = client.get_experiment_by_name(name)
-    if exp is not None:
-        if exp.lifecycle_stage == "deleted":
-            client.restore_experiment(exp.experiment_id)
-        mlflow.set_experiment(experiment_id=exp.experiment_id)
-        return str(exp.experiment_id)
-    location = None
-    if not config.tracking_uri.startswith(("http://", "https://", "databricks")):
-        location = Path(config.artifact_root, name).resolve().as_uri()
-    exp_id = client.create_experiment(name, artifact_location=location)
+    exp_id = ensure_experiment(client, experiment or config.experiment, config.artifact_root)
     mlflow.set_experiment(experiment_id=exp_id)
-    return str(exp_id)
+    return exp_id

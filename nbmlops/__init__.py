@@ -9,8 +9,9 @@ use, so ``import nbmlops`` and ``%load_ext nbmlops`` stay fast.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
+
+from nbmlops._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -41,16 +42,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from nbmlops import drift  # noqa: F401
 
 
-def __getattr__(name: str) -> Any:
-    """Resolve public names lazily so importing the package stays cheap."""
-    if name in _LAZY:
-        module, _, attr = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
-        return importlib.import_module(f"nbmlops.{name}")
-    raise AttributeError(f"module 'nbmlops' has no attribute {name!r}")
+# resolve public names lazily so importing the package stays cheap
+__getattr__ = lazy_getattr("nbmlops", _LAZY, globals(), _SUBMODULES)
 
 
 def __dir__() -> list[str]:

@@ -10,8 +10,7 @@ Public names are resolved lazily (numpy/pandas/scipy load on first use).
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from nbmlops._lazy import lazy_getattr
 
 _LAZY: dict[str, str] = {
     "fit_reference": "nbmlops.drift.profile:fit_reference",
@@ -30,14 +29,8 @@ _LAZY: dict[str, str] = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    """Resolve public names on first access."""
-    if name in _LAZY:
-        module, _, attr = _LAZY[name].partition(":")
-        value = getattr(importlib.import_module(module), attr)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'nbmlops.drift' has no attribute {name!r}")
+# resolve public names on first access
+__getattr__ = lazy_getattr("nbmlops.drift", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

@@ -360,46 +360,83 @@ def execute(
     RunResult
         With ``status`` ``ok``, ``failed`` or ``kernel_died``.
     """
-    from nbmlops.pipeline.kernel import set_env, start_kernel, stop_kernel
+    from nbmlops.pipeline.kernel import start_kernel, stop_kernel
 
     t0 = time.perf_counter()
     experiment = experiment or plan.config.experiment
     own = recorder is None
-    run_id = None
-    km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
-                      startup_timeout=start_timeout)
+    # only a notebook that logs to MLflow itself needs its run id before the first cell
+    # (NBMLOPS_PARENT_RUN_ID nests its %%mlops runs); the others start at once
+    nests = uses_mlflow(plan.nb)
+    if own and not nests:  # a helper process starts loading MLflow before the kernel
+        recorder = _own_recorder(plan, None, experiment)
+    km = None
+    pool = ThreadPoolExecutor(1)
     try:
-        if own:
+        km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
+                          startup_timeout=start_timeout)
+        if recorder is None:
             recorder = _own_recorder(plan, km, experiment)
-        try:
-            run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
-                        "nbmlops.kind": "pipeline", **(tags or {})}
-            # the run is created (waiting on the kernel or helper) while papermill loads here
-            with ThreadPoolExecutor(1) as pool:
-                begun = pool.submit(recorder.begin, run_name or plan.source.stem, run_tags,
-                                    parent_run_id, plan.effective)
-                _import_papermill()
-                run_id = begun.result()
-            if not getattr(recorder, "sets_parent_env", False):
-                set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
-            status, error, cell = _papermill(plan, km, timeout, start_timeout, progress,
-                                             log_output)
-        except KernelDiedError as exc:
-            status, error, cell = "kernel_died", str(exc), None
-        except BaseException:
-            if run_id is not None:
-                recorder.end(run_id, "KILLED", None, [str(plan.output)], {})
-            raise
-        result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
-                           run_id=run_id, error=error, cell=cell)
-        _record(recorder, plan, result)  # in the kernel when it records there: still alive
+        result = _run(plan, km, recorder, pool, nests, run_name, parent_run_id, tags, timeout,
+                      start_timeout, progress, log_output)
         result.experiment_id = recorder.experiment_id
     finally:
-        stop_kernel(km)
+        pool.shutdown(wait=True)
+        if km is not None:
+            stop_kernel(km)
         if own and recorder is not None:
             recorder.close()
     result.duration_s = time.perf_counter() - t0
     return result
+
+
+def _run(plan: Plan, km: Any, recorder: Any, pool: ThreadPoolExecutor, nests: bool,
+         run_name: str | None, parent_run_id: str | None, tags: dict[str, str] | None,
+         timeout: float | None, start_timeout: float, progress: bool,
+         log_output: bool) -> RunResult:
+    """Create the MLflow run, execute with papermill, record the outcome."""
+    from nbmlops.pipeline.kernel import set_env, stop_kernel
+
+    run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
+                "nbmlops.kind": "pipeline", **(tags or {})}
+    in_kernel = getattr(recorder, "sets_parent_env", False)
+    # the run is created (in a helper, the kernel or here) while papermill loads
+    begun = pool.submit(recorder.begin, run_name or plan.source.stem, run_tags,
+                        parent_run_id, plan.effective)
+    try:
+        _import_papermill()
+        if nests:  # the run exists before the first cell (the kernel recorder sets the id)
+            run_id = begun.result()
+            if not in_kernel:
+                set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
+        status, error, cell = _papermill(plan, km, timeout, start_timeout, progress,
+                                         log_output)
+    except KernelDiedError as exc:
+        status, error, cell = "kernel_died", str(exc), None
+    except BaseException:
+        run_id = _begun_id(begun)
+        if run_id is not None:
+            recorder.end(run_id, "KILLED", None, [str(plan.output)], {})
+        raise
+    result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
+                       run_id=begun.result(), error=error, cell=cell)
+    if in_kernel:
+        _record(recorder, plan, result)  # the kernel records: stop it only afterwards
+    else:  # recorded elsewhere: the kernel shuts down meanwhile
+        recording = pool.submit(_record, recorder, plan, result)
+        stop_kernel(km)
+        recording.result()
+    return result
+
+
+def _begun_id(begun: Any) -> str | None:
+    """The run id once the run was created (``None`` if creating it failed)."""
+    if begun is None:
+        return None
+    try:
+        return str(begun.result())
+    except Exception:
+        return None
 
 
 _USES_MLFLOW = re.compile(
@@ -422,7 +459,7 @@ def _own_recorder(plan: Plan, km: Any, experiment: str) -> Any:
 
     if "mlflow" in sys.modules:
         return Recorder(plan.config, experiment)
-    if uses_mlflow(plan.nb):
+    if km is not None and uses_mlflow(plan.nb):
         return KernelRecorder(km, plan.config, experiment)
     return SidecarRecorder(plan.config, experiment)
 

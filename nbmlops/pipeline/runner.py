@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,8 @@ class RunResult:
     error: str | None = None
     cell: int | None = None
     duration_s: float = 0.0
+    #: set when the MLflow record is still being written (see ``execute(recording=...)``)
+    pending: Future[None] | None = field(default=None, repr=False, compare=False)
 
     @property
     def exit_code(self) -> int:
@@ -341,6 +343,7 @@ def execute(
     start_timeout: float = 60,
     progress: bool = False,
     log_output: bool = False,
+    recording: Executor | None = None,
 ) -> RunResult:
     """Execute a prepared notebook and record it; never raises for a failed notebook.
 
@@ -354,6 +357,12 @@ def execute(
         Where and how the MLflow run is recorded.
     timeout, start_timeout, progress, log_output
         As for :func:`run_notebook`.
+    recording
+        Record the outcome in MLflow on this executor instead of waiting for
+        it (a sweep starts its next combination meanwhile); the result's
+        ``pending`` future ends when the record is written, and until then
+        ``metrics`` and ``child_run_ids`` may be empty. Notebooks recorded
+        from inside their own kernel are always recorded before returning.
 
     Returns
     -------
@@ -377,8 +386,11 @@ def execute(
                           startup_timeout=start_timeout)
         if recorder is None:
             recorder = _own_recorder(plan, km, experiment)
-        result = _run(plan, km, recorder, pool, nests, run_name, parent_run_id, tags, timeout,
-                      start_timeout, progress, log_output)
+        result = _run(plan, km, recorder, recording or pool, nests, run_name, parent_run_id,
+                      tags, timeout, start_timeout, progress, log_output)
+        if recording is None and result.pending is not None:
+            result.pending.result()
+            result.pending = None
         result.experiment_id = recorder.experiment_id
     finally:
         pool.shutdown(wait=True)
@@ -390,7 +402,7 @@ def execute(
     return result
 
 
-def _run(plan: Plan, km: Any, recorder: Any, pool: ThreadPoolExecutor, nests: bool,
+def _run(plan: Plan, km: Any, recorder: Any, pool: Executor, nests: bool,
          run_name: str | None, parent_run_id: str | None, tags: dict[str, str] | None,
          timeout: float | None, start_timeout: float, progress: bool,
          log_output: bool) -> RunResult:
@@ -419,13 +431,12 @@ def _run(plan: Plan, km: Any, recorder: Any, pool: ThreadPoolExecutor, nests: bo
             recorder.end(run_id, "KILLED", None, [str(plan.output)], {})
         raise
     result = RunResult(str(plan.source), str(plan.output), status, plan.effective,
-                       run_id=begun.result(), error=error, cell=cell)
-    if in_kernel:
-        _record(recorder, plan, result)  # the kernel records: stop it only afterwards
-    else:  # recorded elsewhere: the kernel shuts down meanwhile
-        recording = pool.submit(_record, recorder, plan, result)
+                       error=error, cell=cell)
+    if in_kernel:  # the kernel records: stop it only afterwards
+        _record(begun, recorder, plan, result)
+    else:  # recorded elsewhere (after the run was created): the kernel shuts down meanwhile
+        result.pending = pool.submit(_record, begun, recorder, plan, result)
         stop_kernel(km)
-        recording.result()
     return result
 
 
@@ -529,9 +540,8 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def _record(recorder: Any, plan: Plan, result: RunResult) -> None:
-    if result.run_id is None:
-        return
+def _record(begun: Future[str], recorder: Any, plan: Plan, result: RunResult) -> None:
+    result.run_id = begun.result()
     tags = {"nbmlops.exit_code": str(result.exit_code), "nbmlops.status": result.status}
     if result.error:
         tags["nbmlops.error"] = result.error

@@ -308,13 +308,14 @@ def _run_all(plans: list[Plan], combos: list[dict[str, Any]], varying: list[str]
         label = ",".join(f"{k}={_cell(plans[i].effective[k])}" for k in varying)
         try:
             return execute(plans[i], recorder=recorder, experiment=experiment,
-                           run_name=f"{stem}[{label}]",
-                           tags={"nbmlops.sweep.index": str(i)}, timeout=timeout)
+                           run_name=f"{stem}[{label}]", tags={"nbmlops.sweep.index": str(i)},
+                           timeout=timeout, recording=writer)
         except Exception as exc:  # one combination must not stop the others
-            return RunResult(str(plans[i].source), str(plans[i].output), "failed",
-                             plans[i].effective, error=f"{type(exc).__name__}: {exc}")
+            return _failed(plans[i], exc)
 
-    with ThreadPoolExecutor(max_workers=jobs) as pool, \
+    # MLflow records are written one at a time on their own thread while the next
+    # combinations already run
+    with ThreadPoolExecutor(1) as writer, ThreadPoolExecutor(max_workers=jobs) as pool, \
             tqdm(total=len(plans), desc=f"sweep {stem}", unit="run", disable=not progress) as bar:
         futures = {pool.submit(one, i): i for i in range(len(plans))}
         failed = 0
@@ -324,7 +325,24 @@ def _run_all(plans: list[Plan], combos: list[dict[str, Any]], varying: list[str]
             failed += not results[i].ok  # type: ignore[union-attr]
             bar.set_postfix(failed=failed)
             bar.update()
-    return [r for r in results if r is not None]
+    return [_recorded(plan, result) for plan, result in zip(plans, results, strict=True)
+            if result is not None]
+
+
+def _failed(plan: Plan, exc: BaseException) -> RunResult:
+    return RunResult(str(plan.source), str(plan.output), "failed", plan.effective,
+                     error=f"{type(exc).__name__}: {exc}")
+
+
+def _recorded(plan: Plan, result: RunResult) -> RunResult:
+    """``result`` once its MLflow record is written (a failed one if writing failed)."""
+    pending, result.pending = result.pending, None
+    if pending is not None:
+        try:
+            pending.result()
+        except Exception as exc:
+            return _failed(plan, exc)
+    return result
 
 
 def _finish_parent(recorder: Any, result: SweepResult) -> None:

@@ -8,7 +8,8 @@ file, so equal content gives equal bytes and an equal DVC md5 (for the same
 pyarrow version, which the file names in ``created_by``).
 
 The file is hashed with md5 *while* it is written: bytes go through
-:class:`_HashingSink` once, so DVC's md5 costs no second read.
+:class:`_HashingSink` once, on a second thread, so DVC's md5 costs no second
+read and runs alongside the Parquet encoder.
 """
 
 from __future__ import annotations
@@ -243,31 +244,69 @@ def column_options(table: Any) -> dict[str, Any]:
 
 
 class _HashingSink:
-    """A binary file object that md5-hashes every byte it writes."""
+    """A binary file object that md5-hashes and writes its bytes on a second thread.
+
+    pyarrow hands every encoded chunk to :meth:`write` as a fresh ``bytes``
+    object; the chunk is queued and a worker thread hashes it and writes it
+    to the file. ``hashlib`` and file writes release the GIL, so the md5 runs
+    on another core while pyarrow encodes the next pages, instead of after
+    them. At most ``_MAX_QUEUED`` chunks wait (memory stays bounded). A write
+    error on the worker (disk full ...) is raised by the next call here.
+    """
+
+    _MAX_QUEUED = 16
 
     def __init__(self, raw: Any) -> None:
+        import queue
+        import threading
+
         self.raw = raw
         self.md5 = hashlib.md5()
         self.size = 0
         self.closed = False
+        self._error: BaseException | None = None
+        self._queue: queue.Queue[bytes | None] = queue.Queue(self._MAX_QUEUED)
+        self._worker = threading.Thread(target=self._drain, name="nbmlops-md5", daemon=True)
+        self._worker.start()
+
+    def _drain(self) -> None:
+        while (chunk := self._queue.get()) is not None:
+            if self._error is None:
+                try:
+                    self.md5.update(chunk)
+                    self.raw.write(chunk)
+                except BaseException as exc:  # reported by write()/finish()
+                    self._error = exc
+
+    def _check(self) -> None:
+        if self._error is not None:
+            raise self._error
 
     def write(self, data: Any) -> int:
-        self.md5.update(data)
-        n = self.raw.write(data)
-        self.size += n
-        return n
+        self._check()
+        chunk = data if isinstance(data, bytes) else bytes(data)  # never a view that changes
+        self._queue.put(chunk)
+        self.size += len(chunk)
+        return len(chunk)
 
     def tell(self) -> int:
         return self.size
 
     def flush(self) -> None:
-        self.raw.flush()
+        self._check()
 
     def close(self) -> None:
         self.closed = True
 
     def writable(self) -> bool:
         return True
+
+    def finish(self) -> None:
+        """Wait until every byte is hashed and written; raise a worker error."""
+        self._queue.put(None)
+        self._worker.join()
+        self._check()
+        self.raw.flush()
 
 
 def write_canonical(table: Any, path: str | os.PathLike[str]) -> Written:
@@ -281,8 +320,10 @@ def write_canonical(table: Any, path: str | os.PathLike[str]) -> Written:
     options = {**WRITER_OPTIONS, **column_options(table)}
     with open(path, "wb") as raw:
         sink = _HashingSink(raw)
-        pq.write_table(table, sink, **options)
-        raw.flush()
+        try:
+            pq.write_table(table, sink, **options)
+        finally:
+            sink.finish()
     return Written(md5=sink.md5.hexdigest(), size=sink.size)
 
 

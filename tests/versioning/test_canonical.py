@@ -109,3 +109,41 @@ def test_roundtrip_property(tmp_path_factory, df):
     tmp = tmp_path_factory.mktemp("rt")
     back, _ = roundtrip(df, tmp)
     assert_frame_equal(back, df)
+
+
+def test_md5_of_a_many_chunk_file_matches_its_bytes(tmp_path):
+    # ~40 MB: pyarrow hands the sink hundreds of chunks, hashed on the worker thread
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({f"f{i}": rng.standard_normal(250_000) for i in range(20)})
+    back, written = roundtrip(df, tmp_path)
+    assert written.size > 30_000_000
+    assert_frame_equal(back, df)
+
+
+def test_a_write_error_on_the_hashing_thread_is_raised(tmp_path, monkeypatch):
+    import nbmlops.versioning.canonical as canonical
+
+    class Full:  # a file whose disk fills up after the first chunk
+        def __init__(self):
+            self.calls = 0
+
+        def write(self, data):
+            self.calls += 1
+            if self.calls > 1:
+                raise OSError(28, "No space left on device")
+            return len(data)
+
+        def flush(self):
+            pass
+
+    sink = canonical._HashingSink(Full())
+    sink.write(b"x" * 10)
+    sink.write(b"y" * 10)
+    with pytest.raises(OSError, match="No space left"):
+        sink.finish()
+    # through the writer: pyarrow's next write (or the final wait) raises the same error
+    table, _ = to_table(pd.DataFrame({"a": np.arange(1_000_000.0)}))
+    real = canonical._HashingSink
+    monkeypatch.setattr(canonical, "_HashingSink", lambda raw: real(Full()))
+    with pytest.raises(OSError, match="No space left"):
+        write_canonical(table, tmp_path / "full.parquet")

@@ -7,9 +7,9 @@ the schema) and nothing run-dependent (times, paths, random ids) goes into the
 file, so equal content gives equal bytes and an equal DVC md5 (for the same
 pyarrow version, which the file names in ``created_by``).
 
-The file is hashed with md5 *while* it is written: bytes go through
-:class:`_HashingSink` once, on a second thread, so DVC's md5 costs no second
-read and runs alongside the Parquet encoder.
+The file is hashed with md5 *while* it is written: :class:`_TailHasher`
+hashes, on a second thread, the bytes pyarrow has already appended, so DVC's
+md5 runs alongside the Parquet encoder instead of as a pass after it.
 """
 
 from __future__ import annotations
@@ -243,70 +243,55 @@ def column_options(table: Any) -> dict[str, Any]:
     return {"use_dictionary": dictionary, "compression": compression or "snappy"}
 
 
-class _HashingSink:
-    """A binary file object that md5-hashes and writes its bytes on a second thread.
+class _TailHasher:
+    """md5 of a file while another thread appends to it (reads what is already there).
 
-    pyarrow hands every encoded chunk to :meth:`write` as a fresh ``bytes``
-    object; the chunk is queued and a worker thread hashes it and writes it
-    to the file. ``hashlib`` and file writes release the GIL, so the md5 runs
-    on another core while pyarrow encodes the next pages, instead of after
-    them. At most ``_MAX_QUEUED`` chunks wait (memory stays bounded). A write
-    error on the worker (disk full ...) is raised by the next call here.
+    pyarrow's Parquet writer only appends (no seeks back), so every byte below
+    the file's current size is final. This thread hashes those bytes (from
+    the page cache, just written) while pyarrow, outside the GIL, encodes and
+    writes the next pages: the md5 costs no pass of its own after the write.
     """
 
-    _MAX_QUEUED = 16
+    CHUNK = 8 << 20
 
-    def __init__(self, raw: Any) -> None:
-        import queue
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         import threading
 
-        self.raw = raw
         self.md5 = hashlib.md5()
         self.size = 0
-        self.closed = False
+        self._file = open(path, "rb", buffering=0)  # noqa: SIM115 (closed in finish())
+        self._done = threading.Event()
         self._error: BaseException | None = None
-        self._queue: queue.Queue[bytes | None] = queue.Queue(self._MAX_QUEUED)
-        self._worker = threading.Thread(target=self._drain, name="nbmlops-md5", daemon=True)
-        self._worker.start()
+        self._thread = threading.Thread(target=self._run, name="nbmlops-md5", daemon=True)
+        self._thread.start()
 
-    def _drain(self) -> None:
-        while (chunk := self._queue.get()) is not None:
-            if self._error is None:
-                try:
-                    self.md5.update(chunk)
-                    self.raw.write(chunk)
-                except BaseException as exc:  # reported by write()/finish()
-                    self._error = exc
+    def _run(self) -> None:
+        buf = bytearray(self.CHUNK)
+        view = memoryview(buf)
+        try:
+            while True:
+                done = self._done.is_set()  # checked before the size: the last pass sees all
+                end = os.fstat(self._file.fileno()).st_size
+                while self.size < end:
+                    n = self._file.readinto(view[: min(self.CHUNK, end - self.size)])
+                    if not n:  # pragma: no cover - the file shrank: caught by finish()
+                        break
+                    self.md5.update(view[:n])
+                    self.size += n
+                if done:
+                    return
+                self._done.wait(0.005)
+        except BaseException as exc:  # reported by finish()
+            self._error = exc
 
-    def _check(self) -> None:
+    def finish(self) -> tuple[str, int]:
+        """Hash the rest once the writer closed the file; return ``(md5, size)``."""
+        self._done.set()
+        self._thread.join()
+        self._file.close()
         if self._error is not None:
             raise self._error
-
-    def write(self, data: Any) -> int:
-        self._check()
-        chunk = data if isinstance(data, bytes) else bytes(data)  # never a view that changes
-        self._queue.put(chunk)
-        self.size += len(chunk)
-        return len(chunk)
-
-    def tell(self) -> int:
-        return self.size
-
-    def flush(self) -> None:
-        self._check()
-
-    def close(self) -> None:
-        self.closed = True
-
-    def writable(self) -> bool:
-        return True
-
-    def finish(self) -> None:
-        """Wait until every byte is hashed and written; raise a worker error."""
-        self._queue.put(None)
-        self._worker.join()
-        self._check()
-        self.raw.flush()
+        return self.md5.hexdigest(), self.size
 
 
 def write_canonical(table: Any, path: str | os.PathLike[str]) -> Written:
@@ -315,16 +300,20 @@ def write_canonical(table: Any, path: str | os.PathLike[str]) -> Written:
     ``path`` is written from scratch; the caller renames it into
     place (atomic), so a crash never leaves a half-written snapshot behind.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     options = {**WRITER_OPTIONS, **column_options(table)}
-    with open(path, "wb") as raw:
-        sink = _HashingSink(raw)
+    with pa.OSFile(str(path), "wb") as out:
+        hasher = _TailHasher(path)
         try:
-            pq.write_table(table, sink, **options)
+            pq.write_table(table, out, **options)
         finally:
-            sink.finish()
-    return Written(md5=sink.md5.hexdigest(), size=sink.size)
+            out.close()
+            md5, size = hasher.finish()
+    if size != os.path.getsize(path):  # pragma: no cover - the file changed under us
+        raise OSError(f"{path} changed while it was being hashed.")
+    return Written(md5=md5, size=size)
 
 
 def read_table(path: str | os.PathLike[str]) -> Any:

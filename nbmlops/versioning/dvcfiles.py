@@ -1,7 +1,7 @@
 """Real DVC artifacts for a snapshot: cache object, workspace file, ``.dvc`` file.
 
 ``dvc add`` would read the file again to md5 it and then copy it into the
-cache. The snapshot already knows the md5 (hashed while writing), so here the
+cache. The snapshot already knows the md5 (hashed as it was written), so here the
 freshly written file is *renamed* into DVC's cache (``files/md5/xx/...``, the
 layout of DVC 3), protected read-only the way DVC protects it, linked back to
 the workspace with DVC's link code (:func:`link_types`: the repository's

@@ -8,7 +8,10 @@ Same data, same run, medians of several repetitions (seeded):
 * ``nbmlops.load`` vs ``pandas.read_parquet`` of the same file          (target ≤ 1.2×)
 
 Every first snapshot and every ``dvc add`` runs in a fresh git + DVC
-repository (fresh cache), so neither side finds its data cached.
+repository (fresh cache), so neither side finds its data cached. One warm-up
+round runs first (printed, not counted: it imports DVC into this process and
+touches fresh memory), and the order of the three writers rotates between
+rounds, so no side always pays for the page cache the other one filled.
 
 Run: ``python tests/benchmarks/bench_snapshot.py [--rows 1000000 5000000] [--repeat 3]``.
 The last line is the headline ratios.
@@ -73,37 +76,60 @@ def timed(fn: Callable[[], object]) -> float:
 
 
 def bench(rows: int, repeat: int, base: Path) -> dict[str, float]:
-    import nbmlops
-    from nbmlops.config import load_config
-
+    """Medians of each step; one warm-up round first (printed, not counted)."""
     df = make_frame(rows)
     times: dict[str, list[float]] = {k: [] for k in
                                      ("peer_md5", "peer_dvc", "first", "again", "load", "read")}
-    for rep in range(repeat):
-        peer = base / f"peer-{rep}.parquet"
-        times["peer_md5"].append(timed(lambda p=peer: (df.to_parquet(p), md5_file(p))))
-        root = fresh_repo(base, f"dvcadd{rep}")
-        target = root / "data.parquet"
-
-        def dvc_add(target: Path = target, root: Path = root) -> None:
-            df.to_parquet(target)
-            subprocess.run([sys.executable, "-m", "dvc", "add", "-q", target.name], cwd=root,
-                           check=True)
-
-        times["peer_dvc"].append(timed(dvc_add))
-        ours = fresh_repo(base, f"ours{rep}")
-        cfg = load_config(ours)
-        times["first"].append(timed(lambda c=cfg: nbmlops.snapshot(df, "bench", config=c)))
-        times["again"].append(timed(lambda c=cfg: nbmlops.snapshot(df, "bench", config=c)))
-        workspace = ours / "data" / "snapshots" / "bench.parquet"
-        reads = [("read", lambda w=workspace: pd.read_parquet(w)),
-                 ("load", lambda c=cfg: nbmlops.load("bench", config=c))]
-        for key, fn in reads if rep % 2 == 0 else reads[::-1]:  # alternate who goes first
-            times[key].append(timed(fn))
-        shutil.rmtree(root)
-        shutil.rmtree(ours)
-        peer.unlink()
+    for rep in range(-1, repeat):
+        got = one_round(df, base, rep)
+        if rep < 0:  # imports DVC in this process, first touch of fresh memory
+            print("  warm-up  " + ", ".join(f"{k} {v:.3f}" for k, v in got.items()), flush=True)
+            continue
+        for key, value in got.items():
+            times[key].append(value)
+    for key, values in times.items():
+        print(f"  {key:9} " + ", ".join(f"{v:.3f}" for v in values), flush=True)
     return {k: statistics.median(v) for k, v in times.items()}
+
+
+def one_round(df: pd.DataFrame, base: Path, rep: int) -> dict[str, float]:
+    """Every step once; who writes first rotates between rounds (page-cache fairness)."""
+    import nbmlops
+    from nbmlops.config import load_config
+
+    got: dict[str, float] = {}
+    peer = base / f"peer-{rep}.parquet"
+    root = fresh_repo(base, f"dvcadd{rep}")
+    ours = fresh_repo(base, f"ours{rep}")
+    cfg = load_config(ours)
+
+    def peer_md5() -> None:
+        got["peer_md5"] = timed(lambda: (df.to_parquet(peer), md5_file(peer)))
+
+    def peer_dvc() -> None:
+        def run() -> None:
+            df.to_parquet(root / "data.parquet")
+            subprocess.run([sys.executable, "-m", "dvc", "add", "-q", "data.parquet"], cwd=root,
+                           check=True)
+        got["peer_dvc"] = timed(run)
+
+    def first() -> None:
+        got["first"] = timed(lambda: nbmlops.snapshot(df, "bench", config=cfg))
+        got["again"] = timed(lambda: nbmlops.snapshot(df, "bench", config=cfg))
+
+    steps = [peer_md5, peer_dvc, first]
+    shift = rep % len(steps)
+    for step in steps[shift:] + steps[:shift]:
+        step()
+    workspace = ours / "data" / "snapshots" / "bench.parquet"
+    reads = [("read", lambda: pd.read_parquet(workspace)),
+             ("load", lambda: nbmlops.load("bench", config=cfg))]
+    for key, fn in reads if rep % 2 == 0 else reads[::-1]:  # alternate who goes first
+        got[key] = timed(fn)
+    shutil.rmtree(root)
+    shutil.rmtree(ours)
+    peer.unlink()
+    return got
 
 
 def main() -> None:

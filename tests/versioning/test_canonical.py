@@ -120,30 +120,33 @@ def test_md5_of_a_many_chunk_file_matches_its_bytes(tmp_path):
     assert_frame_equal(back, df)
 
 
-def test_a_write_error_on_the_hashing_thread_is_raised(tmp_path, monkeypatch):
-    import nbmlops.versioning.canonical as canonical
+def test_a_failed_write_raises_its_error_and_stops_the_hashing_thread(tmp_path, monkeypatch):
+    import threading
 
-    class Full:  # a file whose disk fills up after the first chunk
-        def __init__(self):
-            self.calls = 0
+    import pyarrow.parquet as pq
 
-        def write(self, data):
-            self.calls += 1
-            if self.calls > 1:
-                raise OSError(28, "No space left on device")
-            return len(data)
+    def half_then_full(table, out, **options):
+        out.write(b"PAR1" + b"x" * 1000)
+        raise OSError(28, "No space left on device")
 
-        def flush(self):
-            pass
-
-    sink = canonical._HashingSink(Full())
-    sink.write(b"x" * 10)
-    sink.write(b"y" * 10)
-    with pytest.raises(OSError, match="No space left"):
-        sink.finish()
-    # through the writer: pyarrow's next write (or the final wait) raises the same error
-    table, _ = to_table(pd.DataFrame({"a": np.arange(1_000_000.0)}))
-    real = canonical._HashingSink
-    monkeypatch.setattr(canonical, "_HashingSink", lambda raw: real(Full()))
+    monkeypatch.setattr(pq, "write_table", half_then_full)
+    table, _ = to_table(pd.DataFrame({"a": np.arange(10.0)}))
     with pytest.raises(OSError, match="No space left"):
         write_canonical(table, tmp_path / "full.parquet")
+    assert not [t for t in threading.enumerate() if t.name == "nbmlops-md5"]
+
+
+def test_a_read_error_while_hashing_is_raised(tmp_path, monkeypatch):
+    import io
+
+    import nbmlops.versioning.canonical as canonical
+
+    class Broken(io.FileIO):  # the hashing thread's reads fail (an I/O error)
+        def readinto(self, view):
+            raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(canonical, "open", lambda path, mode, buffering=0: Broken(path, mode),
+                        raising=False)
+    table, _ = to_table(pd.DataFrame({"a": np.arange(1000.0)}))
+    with pytest.raises(OSError, match="Input/output error"):
+        write_canonical(table, tmp_path / "eio.parquet")

@@ -300,7 +300,10 @@ def kernel_call(request: str) -> str:
     if key not in _IN_KERNEL:
         _IN_KERNEL[key] = Recorder(NbmlopsConfig(**body["config"]), body["experiment"])
     recorder = _IN_KERNEL[key]
-    result = getattr(recorder, body["op"])(*body["args"])
+    from nbmlops.tracking.writer import few_retries
+
+    with few_retries():  # a server that died mid-run fails in seconds, not minutes
+        result = getattr(recorder, body["op"])(*body["args"])
     if body["op"] == "begin":
         os.environ["NBMLOPS_PARENT_RUN_ID"] = result
     return json.dumps({"result": result, "experiment_id": recorder.experiment_id})
@@ -308,13 +311,23 @@ def kernel_call(request: str) -> str:
 
 def _serve() -> None:
     """Helper-process loop: one JSON request per line, one JSON reply per line."""
+    import os
+
+    from nbmlops.tracking.writer import few_retries
+
+    with few_retries():  # a server that dies mid-run fails in seconds, not minutes
+        _answer_all()
+    # every request was answered (runs written); skip the slow interpreter teardown
+    os._exit(0)
+
+
+def _answer_all() -> None:
     recorder: Recorder | None = None
     for line in sys.stdin:
         request = json.loads(line)
         try:
             if request["op"] == "open":
-                cfg = dict(request["config"])
-                config = NbmlopsConfig(**cfg)
+                config = NbmlopsConfig(**dict(request["config"]))
                 recorder = Recorder(config, request.get("experiment"))
                 reply: dict[str, Any] = {"result": None}
             else:
@@ -325,10 +338,6 @@ def _serve() -> None:
             reply = {"error": f"{type(exc).__name__}: {exc}"}
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
-    # every request was answered (runs written); skip the slow interpreter teardown
-    import os
-
-    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from nbmlops.exceptions import (
     NotebookExecutionError,
     ParameterError,
     PipelineError,
+    TrackingError,
 )
 from nbmlops.pipeline.inject import inject
 from nbmlops.pipeline.parameters import ParametersCell, read_parameters, resolve_values
@@ -190,6 +191,8 @@ def run_notebook(
     given = dict(load_params_file(params_file)) if params_file else {}
     given.update(parameters or {})
     given.update(text_params or {})
+    config = config or load_config()
+    check_tracking(config)
     plan = prepare(notebook, given, text=set(text_params or ()), output=output, cwd=cwd,
                    kernel_name=kernel_name, config=config)
     result = execute(plan, experiment=experiment, run_name=run_name,
@@ -198,6 +201,26 @@ def run_notebook(
     if raise_on_error:
         result.raise_for_status()
     return result
+
+
+def check_tracking(config: NbmlopsConfig) -> None:
+    """Fail fast (before any kernel starts) when the MLflow server does not answer.
+
+    Without this, MLflow's own retries would wait minutes for a dead server
+    after the notebook had run.
+
+    Raises
+    ------
+    TrackingError
+        When a tracking server URI does not answer ``/health`` (exit code 2).
+    """
+    from nbmlops.tracking.writer import reachable
+
+    if not reachable(config.tracking_uri):
+        raise TrackingError(
+            f"The MLflow tracking server {config.tracking_uri} does not answer; start it, or "
+            "point MLFLOW_TRACKING_URI (or [tool.nbmlops] tracking_uri) at a running one. "
+            "Nothing was run.", uri=config.tracking_uri)
 
 
 def load_params_file(spec: str | Path) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import ParameterError, UsageArgumentError
-from nbmlops.pipeline.runner import Plan, RunResult, execute, prepare
+from nbmlops.pipeline.runner import Plan, RunResult, check_tracking, execute, prepare
 
 
 @dataclass
@@ -204,6 +204,7 @@ def sweep(
         raise UsageArgumentError(f"mode must be 'max' or 'min', got {mode!r}.", parameter="mode")
     t0 = time.perf_counter()
     config = config or load_config()
+    check_tracking(config)
     source = Path(notebook)
     combos = combinations(grid, param_sets)
     if not combos or (not grid and not param_sets):

@@ -104,3 +104,22 @@ def test_failures_exit_codes_and_records(project: Path) -> None:
     result = run_notebook("slow.ipynb", timeout=2, raise_on_error=False)
     assert (result.status, result.exit_code) == ("kernel_died", 3)
     assert "timed out after 2" in (result.error or "")
+
+
+def test_an_unreachable_tracking_server_fails_before_anything_runs(project: Path) -> None:
+    import os
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    write_notebook(project / "plain.ipynb", "a = 1", "open('ran.txt', 'w').write('ran')")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"http://127.0.0.1:{port}"}
+    for args in (["run", "plain.ipynb"], ["sweep", "plain.ipynb", "--grid", "a=1,2"]):
+        proc = subprocess.run([sys.executable, "-m", "nbmlops", *args], cwd=project, env=env,
+                              capture_output=True, text=True, timeout=120, check=False)
+        assert proc.returncode == 2, proc.stderr
+        assert f"http://127.0.0.1:{port} does not answer" in proc.stderr
+        assert "Nothing was run" in proc.stderr
+    assert not (project / "ran.txt").exists()
+    assert not (project / "outputs").exists()

@@ -401,14 +401,14 @@ def execute(
     # (NBMLOPS_PARENT_RUN_ID nests its %%mlops runs); the others start at once
     nests = uses_mlflow(plan.nb)
     if own and not nests:  # a helper process starts loading MLflow before the kernel
-        recorder = _own_recorder(plan, None, experiment)
+        recorder = _own_recorder(plan, experiment)
     km = None
     pool = ThreadPoolExecutor(1)
     try:
         km = start_kernel(plan.kernel_name, kernel_env(plan, experiment), str(plan.cwd),
                           startup_timeout=start_timeout)
-        if recorder is None:
-            recorder = _own_recorder(plan, km, experiment)
+        if recorder is None:  # the notebook loads MLflow: record inside its kernel
+            recorder = _own_recorder(plan, experiment, km)
         result = _run(plan, km, recorder, recording or pool, nests, run_name, parent_run_id,
                       tags, timeout, start_timeout, progress, log_output)
         if recording is None and result.pending is not None:
@@ -463,10 +463,8 @@ def _run(plan: Plan, km: Any, recorder: Any, pool: Executor, nests: bool,
     return result
 
 
-def _begun_id(begun: Any) -> str | None:
+def _begun_id(begun: Future[str]) -> str | None:
     """The run id once the run was created (``None`` if creating it failed)."""
-    if begun is None:
-        return None
     try:
         return str(begun.result())
     except Exception:
@@ -485,15 +483,19 @@ def uses_mlflow(nb: dict[str, Any]) -> bool:
                for cell in nb["cells"])
 
 
-def _own_recorder(plan: Plan, km: Any, experiment: str) -> Any:
-    """Where MLflow work happens: reuse an MLflow that is loaded anyway, else a helper."""
+def _own_recorder(plan: Plan, experiment: str, km: Any = None) -> Any:
+    """Where MLflow work happens: here, in the kernel ``km``, or in a helper process.
+
+    Here when MLflow is loaded in this process already; in ``km`` when given
+    (notebooks that load MLflow anyway); else in a helper process.
+    """
     import sys
 
     from nbmlops.pipeline.record import KernelRecorder, Recorder, SidecarRecorder
 
     if "mlflow" in sys.modules:
         return Recorder(plan.config, experiment)
-    if km is not None and uses_mlflow(plan.nb):
+    if km is not None:
         return KernelRecorder(km, plan.config, experiment)
     return SidecarRecorder(plan.config, experiment)
 

@@ -312,18 +312,10 @@ def write_canonical(table: Any, path: str | os.PathLike[str]) -> Written:
             out.close()
             md5, size = hasher.finish()
     if size != os.path.getsize(path):  # the size seen while writing lagged (e.g. NFS)
-        md5, size = _md5_file(path)
+        from dvc_data.hashfile.hash import file_md5  # DVC's own hash of the finished file
+
+        md5, size = file_md5(os.fspath(path)), os.path.getsize(path)
     return Written(md5=md5, size=size)
-
-
-def _md5_file(path: str | os.PathLike[str]) -> tuple[str, int]:
-    """md5 and size of a finished file, read once more."""
-    digest, size = hashlib.md5(), 0
-    with open(path, "rb") as f:
-        while chunk := f.read(_TailHasher.CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
 
 
 def read_table(path: str | os.PathLike[str]) -> Any:

@@ -100,8 +100,9 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
             panel = page.locator(".nbmlops-drift-panel").first
             expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
             expect(panel.locator(".js-plotly-plot").first).to_be_attached(timeout=60_000)
-            table = panel.locator(".nbmlops-feature-table").inner_text()
-            assert "amount" in table and "channel" in table and "drift" in table
+            rows = panel.locator(".nbmlops-feature-table")
+            for text in ("amount", "channel", "drift"):  # retried: the table fills after it shows
+                expect(rows).to_contain_text(text, timeout=60_000)
 
             before = _title(panel, "nbmlops-drill-distribution")
             assert before.startswith("amount")  # the most drifted feature is shown first

@@ -106,6 +106,7 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
     import papermill
 
     from nbmlops.config import load_config
+    from nbmlops.pipeline.kernel import start_kernel, stop_kernel
 
     root = Path(folder).resolve()
     root.mkdir(parents=True, exist_ok=True)
@@ -120,10 +121,13 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ["NBMLOPS_NOTEBOOK_PATH"] = str(source)
     os.environ["DVC_NO_ANALYTICS"] = "1"
+    km = None
     try:
+        # the batch runner's kernel: IPC sockets, no unencrypted-TCP warning from ipykernel
+        km = start_kernel("python3", {}, str(root))
         papermill.execute_notebook(
             str(source), str(executed), cwd=str(root), progress_bar=progress,
-            kernel_name="python3", execution_timeout=timeout,
+            kernel_name="python3", execution_timeout=timeout, km=km,
         )
     except papermill.PapermillExecutionError as exc:
         raise NbmlopsError(
@@ -132,6 +136,8 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
             path=str(executed),
         ) from None
     finally:
+        if km is not None:
+            stop_kernel(km)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

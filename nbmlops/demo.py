@@ -152,9 +152,9 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
 
 
 def _runs(cfg: Any) -> list[dict[str, Any]]:
-    import mlflow
+    from nbmlops.mlflow_gateway import client_for
 
-    client = mlflow.MlflowClient(tracking_uri=cfg.tracking_uri)
+    client = client_for(cfg.tracking_uri)
     exp = client.get_experiment_by_name(cfg.experiment)
     if exp is None:
         return []

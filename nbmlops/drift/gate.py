@@ -213,31 +213,34 @@ def run_hook(command: str, cwd: Path) -> dict[str, Any]:
 
 
 def log_to_mlflow(report: Any, proj: Any, html: str | None = None) -> str:
-    """Log per-feature statistics and the report to a new MLflow run; return its id."""
-    import mlflow
+    """Log per-feature statistics and the report to a new MLflow run; return its id.
 
-    from nbmlops.tracking.store import use_store
+    The run is written through the MLflow gateway as one record (no fluent
+    ``mlflow.start_run``, which would collide with an active ``%%mlops run``).
+    """
+    from nbmlops.mlflow_gateway import client_for, write
+    from nbmlops.run_record import RunRecord, now_ms
 
-    use_store(proj)
-    with mlflow.start_run(run_name="drift-gate") as run:
-        mlflow.set_tags({"nbmlops.kind": "drift", "nbmlops.drift.verdict": report.verdict})
-        mlflow.log_params({"drift.n_ref": report.n_ref, "drift.n_cur": report.n_cur,
-                           "drift.config_hash": report.config.digest(),
-                           "drift.window": report.window_spec or "none"})
-        metrics: dict[str, float] = {"drift.n_drifted": float(len(report.drifted))}
-        for name, f in report.features.items():
-            key = _metric_key(name)
-            if f.effect is not None:
-                metrics[f"drift.{key}.effect"] = float(f.effect)
-            if f.p_adjusted is not None:
-                metrics[f"drift.{key}.p_adj"] = float(f.p_adjusted)
-            metrics[f"drift.{key}.drift"] = 1.0 if f.status == "drift" else 0.0
-        mlflow.log_metrics(metrics)
-        mlflow.log_text(report.to_json(include_state=False), "drift/report.json")
-        mlflow.log_text(report.to_markdown(), "drift/report.md")
-        if html is not None:
-            mlflow.log_text(html, "drift/report.html")
-        return str(run.info.run_id)
+    record = RunRecord(tracking_uri=proj.tracking_uri, experiment=proj.experiment,
+                       run_name="drift-gate", status="FINISHED")
+    record.tags.update({"nbmlops.kind": "drift", "nbmlops.drift.verdict": report.verdict})
+    record.params.update({"drift.n_ref": str(report.n_ref), "drift.n_cur": str(report.n_cur),
+                          "drift.config_hash": report.config.digest(),
+                          "drift.window": report.window_spec or "none"})
+    record.add_metric("drift.n_drifted", float(len(report.drifted)))
+    for name, f in report.features.items():
+        key = _metric_key(name)
+        if f.effect is not None:
+            record.add_metric(f"drift.{key}.effect", float(f.effect))
+        if f.p_adjusted is not None:
+            record.add_metric(f"drift.{key}.p_adj", float(f.p_adjusted))
+        record.add_metric(f"drift.{key}.drift", 1.0 if f.status == "drift" else 0.0)
+    record.artifacts["drift/report.json"] = report.to_json(include_state=False)
+    record.artifacts["drift/report.md"] = report.to_markdown()
+    if html is not None:
+        record.artifacts["drift/report.html"] = html
+    record.end_time = now_ms()
+    return write(client_for(proj.tracking_uri), record, proj.artifact_root)
 
 
 def _metric_key(name: str) -> str:

@@ -29,12 +29,10 @@ class Recorder:
     """Create, fill and close MLflow runs in one experiment."""
 
     def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
-        import mlflow
-
-        from nbmlops.tracking.store import use_store
+        from nbmlops.mlflow_gateway import client_for, use_store
 
         self.experiment_id = use_store(config, experiment)
-        self.client = mlflow.MlflowClient(config.tracking_uri)
+        self.client = client_for(config.tracking_uri)
 
     def start(self, name: str, tags: dict[str, str], parent_run_id: str | None = None) -> str:
         """Create a RUNNING run and return its id."""
@@ -300,7 +298,7 @@ def kernel_call(request: str) -> str:
     if key not in _IN_KERNEL:
         _IN_KERNEL[key] = Recorder(NbmlopsConfig(**body["config"]), body["experiment"])
     recorder = _IN_KERNEL[key]
-    from nbmlops.tracking.writer import few_retries
+    from nbmlops.mlflow_gateway import few_retries
 
     with few_retries():  # a server that died mid-run fails in seconds, not minutes
         result = getattr(recorder, body["op"])(*body["args"])
@@ -313,7 +311,7 @@ def _serve() -> None:
     """Helper-process loop: one JSON request per line, one JSON reply per line."""
     import os
 
-    from nbmlops.tracking.writer import few_retries
+    from nbmlops.mlflow_gateway import few_retries
 
     with few_retries():  # a server that dies mid-run fails in seconds, not minutes
         _answer_all()

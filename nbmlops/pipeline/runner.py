@@ -214,7 +214,7 @@ def check_tracking(config: NbmlopsConfig) -> None:
     TrackingError
         When a tracking server URI does not answer ``/health`` (exit code 2).
     """
-    from nbmlops.tracking.writer import reachable
+    from nbmlops.mlflow_gateway import reachable
 
     if not reachable(config.tracking_uri):
         raise TrackingError(

@@ -16,9 +16,9 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, check_keys, load_config
 from nbmlops.exceptions import TrackingError, UsageArgumentError
+from nbmlops.run_record import RunRecord
 from nbmlops.tracking.current import current_record
 from nbmlops.tracking.lifecycle import RunResult, capture_run
-from nbmlops.tracking.record import RunRecord
 
 __all__ = ["RunResult", "capture_run", "init", "log_metric", "log_metrics", "log_params",
            "session_overrides"]

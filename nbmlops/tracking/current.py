@@ -18,7 +18,7 @@ import json
 import threading
 from typing import Any
 
-from nbmlops.tracking.record import RunRecord
+from nbmlops.run_record import RunRecord
 
 _lock = threading.Lock()
 _current: RunRecord | None = None

@@ -8,7 +8,7 @@ directly). It
 2. executes the cell exactly as IPython would (same namespace, same display of
    the last expression, the traceback shown once by IPython itself);
 3. captures params, metrics, code, history, git, environment, seeds, data and
-   output into a :class:`~nbmlops.tracking.record.RunRecord`;
+   output into a :class:`~nbmlops.run_record.RunRecord`;
 4. ends the run FINISHED, FAILED (traceback artifact) or KILLED
    (KeyboardInterrupt), writing the record in a few batched calls — or
    spooling it to disk when the tracking server cannot be reached.
@@ -34,9 +34,9 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError, UsageArgumentError
+from nbmlops.run_record import RunRecord, now_ms
 from nbmlops.tracking import capture, context
 from nbmlops.tracking.current import dataset_entry, set_current
-from nbmlops.tracking.record import RunRecord, now_ms
 from nbmlops.tracking.secrets import is_secret_name, redact
 
 STATUS_FOR = {None: "FINISHED", KeyboardInterrupt: "KILLED"}
@@ -194,7 +194,7 @@ def capture_run(
             with contextlib.suppress(Exception):
                 _autolog(False)
         duration = time.perf_counter() - started
-        from nbmlops.tracking.writer import few_retries, reachable
+        from nbmlops.mlflow_gateway import few_retries, reachable
 
         alive = online and reachable(config.tracking_uri)  # probed once: no retry storms
         with few_retries():
@@ -262,7 +262,13 @@ def _version() -> str:
 
 def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool, Any]:
     """Create the MLflow run and make it MLflow's active run; offline -> spool later."""
-    from nbmlops.tracking.writer import client_for, ensure_experiment, few_retries, reachable
+    from nbmlops.mlflow_gateway import (
+        activate_run,
+        client_for,
+        ensure_experiment,
+        few_retries,
+        reachable,
+    )
 
     parent = os.environ.get("NBMLOPS_PARENT_RUN_ID") or None
     if not reachable(config.tracking_uri):
@@ -273,7 +279,6 @@ def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool
         record.tags["nbmlops.offline_start"] = "true"
         return False, None
     import mlflow
-    from mlflow.tracking import fluent
 
     if mlflow.get_tracking_uri() != config.tracking_uri:
         mlflow.set_tracking_uri(config.tracking_uri)
@@ -304,13 +309,13 @@ def _begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool
         return False, None
     record.run_id = run.info.run_id
     record.run_name = run.info.run_name
-    fluent._active_run_stack.get().append(fluent.ActiveRun(run))
+    activate_run(run)
     return True, client
 
 
 def _create(client: Any, record: RunRecord, tags: dict[str, str], key: tuple[str, str],
             config: NbmlopsConfig) -> Any:
-    from nbmlops.tracking.writer import ensure_experiment
+    from nbmlops.mlflow_gateway import ensure_experiment
 
     try:
         return client.create_run(record.experiment_id, start_time=record.start_time,
@@ -560,11 +565,11 @@ def _data(record: RunRecord, config: NbmlopsConfig, analysis: capture.CellAnalys
 def _end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
          client: Any) -> bool:
     """Write the record (or spool it). Returns ``True`` when spooled."""
+    from nbmlops.mlflow_gateway import deactivate_run, write
     from nbmlops.tracking import spool
-    from nbmlops.tracking.writer import write
 
     if online:
-        _pop_active(record.run_id)
+        deactivate_run(record.run_id)
     if alive:
         try:
             write(client, record, config.artifact_root)
@@ -583,16 +588,6 @@ def _end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
                 f"run {record.id} is kept in {config.spool_dir}; `%mlops sync` uploads it.")
     spool.spool(record, config.path(config.spool_dir), config.artifact_root)
     return True
-
-
-def _pop_active(run_id: str | None) -> None:
-    from mlflow.tracking import fluent
-
-    stack = fluent._active_run_stack.get()
-    for run in list(stack):
-        if run.info.run_id == run_id:
-            stack.remove(run)
-    fluent._last_active_run_id.set(run_id)
 
 
 def _result(record: RunRecord, config: NbmlopsConfig, error: BaseException | None,

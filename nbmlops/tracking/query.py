@@ -137,7 +137,7 @@ def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | 
     if last < 1:
         raise UsageArgumentError(f"--last must be at least 1, got {last}.", parameter="--last")
     config = config or load_config()
-    from nbmlops.tracking.writer import client_for, reachable
+    from nbmlops.mlflow_gateway import client_for, reachable
 
     name = experiment or config.experiment
     if not reachable(config.tracking_uri):

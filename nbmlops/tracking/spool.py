@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
-from nbmlops.tracking.record import RunRecord
-from nbmlops.tracking.writer import client_for, few_retries, reachable, write
+from nbmlops.mlflow_gateway import client_for, few_retries, reachable, write
+from nbmlops.run_record import RunRecord
 
 
 def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None) -> Path:

@@ -86,7 +86,7 @@ def _from_sqlite(path: Path) -> dict[str, dict[str, str]]:
 
 
 def _from_mlflow(config: NbmlopsConfig) -> dict[str, dict[str, str]]:
-    from nbmlops.tracking.writer import client_for, reachable
+    from nbmlops.mlflow_gateway import client_for, reachable
 
     if not reachable(config.tracking_uri):
         return {}
@@ -118,7 +118,7 @@ def sweep_dead_runs(config: NbmlopsConfig) -> list[str]:
             dead.append((run_id, kernel))
     if not dead:
         return []
-    from nbmlops.tracking.writer import client_for
+    from nbmlops.mlflow_gateway import client_for
 
     client = client_for(config.tracking_uri)
     stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")

@@ -12,7 +12,7 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError
-from nbmlops.tracking.writer import is_remote, reachable
+from nbmlops.mlflow_gateway import is_remote, reachable
 
 _RUNNING: dict[str, UiServer] = {}
 

@@ -94,7 +94,7 @@ def test_runs_of_user_started_mlflow_run_need_nested(ip, client, project):
     import mlflow
 
     from nbmlops.config import load_config
-    from nbmlops.tracking.store import use_store
+    from nbmlops.mlflow_gateway import use_store
 
     use_store(load_config())
     with mlflow.start_run(run_name="outer") as outer:
@@ -108,8 +108,7 @@ def test_runs_of_user_started_mlflow_run_need_nested(ip, client, project):
 
 def test_parent_run_from_environment(ip, client, monkeypatch):
     from nbmlops.config import load_config
-    from nbmlops.tracking.store import use_store
-    from nbmlops.tracking.writer import client_for
+    from nbmlops.mlflow_gateway import client_for, use_store
 
     exp_id = use_store(load_config())
     parent = client_for(load_config().tracking_uri).create_run(exp_id, run_name="batch")

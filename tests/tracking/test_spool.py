@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from nbmlops.config import load_config
-from nbmlops.tracking.record import RunRecord
+from nbmlops.run_record import RunRecord
 from nbmlops.tracking.spool import pending, spool
 from tests.tracking._helpers import all_runs, artifact_text
 

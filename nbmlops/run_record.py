@@ -1,7 +1,7 @@
 """What one run captured, held in memory until the run ends.
 
 A :class:`RunRecord` is written to MLflow in a few batched calls when the
-cell ends (see :mod:`nbmlops.tracking.writer`) or, when the tracking server
+cell ends (see :mod:`nbmlops.mlflow_gateway`) or, when the tracking server
 cannot be reached, spooled to disk as JSON (see :mod:`nbmlops.tracking.spool`)
 and uploaded later. Keeping the whole run in one plain object is what makes
 the spool lossless.

@@ -1,9 +1,22 @@
-"""Write a :class:`RunRecord` to MLflow in a handful of batched calls.
+"""The one MLflow gateway: every MLflow read and write of nbmlops goes through here.
 
-One ``log_batch`` per 100 params/tags or 1000 metrics, one ``log_artifacts``
-for every text artifact, one ``log_inputs`` for the datasets and one
-``set_terminated``: a run costs the same few round-trips however much it
-captured (mlflow#5269: one call per value is what makes logging slow).
+One client policy for the whole package:
+
+- :func:`client_for` gives an ``MlflowClient`` bound to a URI with MLflow's
+  store-creation INFO logs kept out of notebook cells;
+- :func:`few_retries` caps MLflow's HTTP retries (7 with exponential back-off
+  by default, minutes against a dead server) for every call nbmlops makes;
+- :func:`reachable` probes ``/health`` before work that would otherwise hang;
+- :func:`write` logs a whole :class:`~nbmlops.run_record.RunRecord` in a
+  handful of batched calls (one ``log_batch`` per 100 params/tags or 1000
+  metrics, one ``log_artifacts``, one ``log_inputs``, one ``set_terminated``:
+  mlflow#5269, one call per value is what makes logging slow).
+
+No library code uses the fluent ``mlflow.start_run``: it keeps one active run
+per thread and collides with an active ``%%mlops run`` cell. The only MLflow
+internals nbmlops touches are in the "private MLflow internals" section at
+the end, each with the reason; ``tests/test_mlflow_gateway.py`` fails loudly
+if MLflow changes them.
 """
 
 from __future__ import annotations
@@ -17,7 +30,22 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from nbmlops.tracking.record import RunRecord
+from nbmlops.config import NbmlopsConfig
+from nbmlops.run_record import RunRecord
+
+#: MLflow loggers whose INFO lines ("Creating initial MLflow database tables...",
+#: alembic migrations) would land in the user's cell output on a new SQLite store
+_NOISY_LOGGERS = ("mlflow.store.db.utils", "alembic.runtime.migration", "alembic")
+
+
+def quiet_store_logs() -> None:
+    """Keep MLflow's store-creation INFO lines out of notebook cells (warnings stay)."""
+    import logging
+
+    for name in _NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level < logging.WARNING:
+            logger.setLevel(logging.WARNING)
 
 
 def is_remote(uri: str) -> bool:
@@ -58,8 +86,6 @@ def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
 def client_for(uri: str) -> Any:
     """An ``MlflowClient`` bound to ``uri``."""
     from mlflow import MlflowClient
-
-    from nbmlops.tracking.store import quiet_store_logs
 
     quiet_store_logs()
     return MlflowClient(tracking_uri=uri)
@@ -134,3 +160,56 @@ def _dataset_input(entry: dict[str, Any]) -> Any:
     ds = Dataset(entry["name"], entry["digest"], entry["source_type"], entry["source"],
                  schema=entry.get("schema"), profile=entry.get("profile"))
     return DatasetInput(ds, tags=[InputTag("mlflow.data.context", entry.get("context", ""))])
+
+
+def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
+    """Point MLflow at the configured store and return the experiment id.
+
+    Parameters
+    ----------
+    config
+        The resolved configuration.
+    experiment
+        Experiment name; default ``config.experiment``.
+
+    Returns
+    -------
+    str
+        The MLflow experiment id (created when missing).
+    """
+    import mlflow
+
+    client = client_for(config.tracking_uri)  # also quiets store-creation logs
+    mlflow.set_tracking_uri(config.tracking_uri)
+    exp_id = ensure_experiment(client, experiment or config.experiment, config.artifact_root)
+    mlflow.set_experiment(experiment_id=exp_id)
+    return exp_id
+
+
+# ---------------------------------------------------------------- private MLflow internals
+# MLflow keeps the fluent API's active run in ``mlflow.tracking.fluent``'s
+# context variables. A ``%%mlops run`` cell creates its run with the client
+# (explicit ids, no thread-bound state), then makes it the fluent active run so
+# that the user's own ``mlflow.log_metric`` and sklearn autolog inside the cell
+# log to it, and removes it again at the cell's end. MLflow has no public API
+# for "make this existing run active without starting it" (``start_run(run_id)``
+# would also mark it RUNNING again and log system tags). Checked against MLflow
+# 3.9 to 3.17; tests/test_mlflow_gateway.py fails if the names go away.
+
+
+def activate_run(run: Any) -> None:
+    """Make the MLflow ``run`` (already created) the fluent API's active run."""
+    from mlflow.tracking import fluent
+
+    fluent._active_run_stack.get().append(fluent.ActiveRun(run))
+
+
+def deactivate_run(run_id: str | None) -> None:
+    """Remove run ``run_id`` from the fluent API's active-run stack (not ending it)."""
+    from mlflow.tracking import fluent
+
+    stack = fluent._active_run_stack.get()
+    for run in list(stack):
+        if run.info.run_id == run_id:
+            stack.remove(run)
+    fluent._last_active_run_id.set(run_id)

@@ -1,0 +1,65 @@
+"""The one MLflow gateway: its policy, and the MLflow internals it relies on."""
+
+from __future__ import annotations
+
+import os
+
+from nbmlops import mlflow_gateway as gw
+from nbmlops.run_record import RunRecord
+
+
+def test_private_fluent_names_still_exist():
+    # If this fails, MLflow changed the internals activate_run/deactivate_run use:
+    # update nbmlops/mlflow_gateway.py (the only module that touches them).
+    from mlflow.tracking import fluent
+
+    assert hasattr(fluent, "_active_run_stack"), "mlflow.tracking.fluent._active_run_stack is gone"
+    assert hasattr(fluent, "_last_active_run_id"), "fluent._last_active_run_id is gone"
+    assert hasattr(fluent, "ActiveRun"), "fluent.ActiveRun is gone"
+    assert isinstance(fluent._active_run_stack.get(), list)
+
+
+def test_activate_makes_the_run_fluent_active_and_deactivate_removes_it(tmp_path):
+    import mlflow
+
+    client = gw.client_for(f"sqlite:///{tmp_path / 'm.db'}")
+    exp = gw.ensure_experiment(client, "gw", str(tmp_path / "art"))
+    run = client.create_run(exp)
+    mlflow.set_tracking_uri(client.tracking_uri)
+    gw.activate_run(run)
+    try:
+        assert mlflow.active_run().info.run_id == run.info.run_id
+    finally:
+        gw.deactivate_run(run.info.run_id)
+    assert mlflow.active_run() is None
+    assert mlflow.get_run(run.info.run_id).info.status == "RUNNING"  # not ended by us
+
+
+def test_few_retries_caps_and_restores_the_environment(monkeypatch):
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    with gw.few_retries():
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "2"
+    assert "MLFLOW_HTTP_REQUEST_MAX_RETRIES" not in os.environ
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "9")  # the user's choice wins
+    with gw.few_retries():
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "9"
+
+
+def test_write_logs_a_whole_record_in_one_run(tmp_path):
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    record = RunRecord(tracking_uri=uri, experiment="gw", run_name="r", status="FINISHED")
+    record.params["a"] = "1"
+    record.add_metric("m", 0.5)
+    record.artifacts["x/y.txt"] = "hello"
+    client = gw.client_for(uri)
+    run_id = gw.write(client, record, str(tmp_path / "art"))
+    run = client.get_run(run_id)
+    assert run.data.params == {"a": "1"}
+    assert run.data.metrics == {"m": 0.5}
+    assert run.info.status == "FINISHED"
+    assert [a.path for a in client.list_artifacts(run_id, "x")] == ["x/y.txt"]
+
+
+def test_unreachable_server_is_reported_not_hung():
+    assert gw.reachable("sqlite:///whatever.db")
+    assert not gw.reachable("http://127.0.0.1:9", timeout=0.5)

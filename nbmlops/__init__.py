@@ -12,8 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from nbmlops._lazy import lazy_getattr
-
-__version__ = "0.1.0"
+from nbmlops._version import __version__ as __version__
 
 # public name -> "module:attribute" (resolved on first access, PEP 562)
 _LAZY: dict[str, str] = {

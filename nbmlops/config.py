@@ -6,7 +6,9 @@ Precedence, lowest first:
 2. ``[tool.nbmlops]`` in the project's ``pyproject.toml``;
 3. environment variables users already know (``MLFLOW_TRACKING_URI``,
    ``MLFLOW_EXPERIMENT_NAME``) and ``NBMLOPS_<KEY>``;
-4. explicit overrides (``%config MLOps.<key> = ...``, ``%mlops init``, API kwargs).
+4. the session layer: :func:`nbmlops.init` / ``%mlops init`` (:func:`set_session`),
+   seen by every area of the process;
+5. explicit overrides (``%config MLOps.<key> = ...``, API kwargs).
 
 A misspelled key is a :class:`~nbmlops.exceptions.ConfigError` naming the
 valid ones.
@@ -65,21 +67,36 @@ class NbmlopsConfig:
     """
 
     project_root: Path
-    tracking_uri: str = ""
-    artifact_root: str = ""
-    experiment: str = ""
-    autolog: bool = True
-    capture_history: bool = True
-    capture_env: bool = True
-    capture_git: bool = True
-    capture_data: bool = True
-    capture_output: bool = True
-    redact_secrets: bool = True
-    spool_dir: str = ".nbmlops/spool"
-    snapshot_dir: str = "data/snapshots"
-    dvc_remote: str | None = None
-    drift_config: str = "drift.yaml"
-    ui_url: str | None = None
+    tracking_uri: str = field(default="", metadata={
+        "help": "MLflow tracking URI (default: SQLite mlflow.db at the root)."})
+    artifact_root: str = field(default="", metadata={
+        "help": "Artifact root for new experiments."})
+    experiment: str = field(default="", metadata={
+        "help": "MLflow experiment name (default: project folder name)."})
+    autolog: bool = field(default=True, metadata={
+        "help": "MLflow sklearn autolog inside %%mlops run (default True)."})
+    capture_history: bool = field(default=True, metadata={
+        "help": "Log executed cell history (default True)."})
+    capture_env: bool = field(default=True, metadata={
+        "help": "Log Python version and packages (default True)."})
+    capture_git: bool = field(default=True, metadata={
+        "help": "Log git commit/branch/remote/dirty + diff (default True)."})
+    capture_data: bool = field(default=True, metadata={
+        "help": "Log DataFrames the cell reads as datasets (default True)."})
+    capture_output: bool = field(default=True, metadata={
+        "help": "Log the cell's stdout/stderr (default True)."})
+    redact_secrets: bool = field(default=True, metadata={
+        "help": "Drop secret-looking params, redact secrets (default True)."})
+    spool_dir: str = field(default=".nbmlops/spool", metadata={
+        "help": "Folder for runs spooled while the server is down."})
+    snapshot_dir: str = field(default="data/snapshots", metadata={
+        "help": "Folder for DataFrame snapshots (default data/snapshots)."})
+    dvc_remote: str | None = field(default=None, metadata={
+        "help": "DVC remote for pushes (default: DVC's default remote)."})
+    drift_config: str = field(default="drift.yaml", metadata={
+        "help": "Drift YAML shared by panel and CI gate (default drift.yaml)."})
+    ui_url: str | None = field(default=None, metadata={
+        "help": "URL of a running MLflow UI for run-card links."})
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,6 +131,43 @@ KEYS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(NbmlopsConfig) if f.name not in {"project_root", "extra"}
 )
 _BOOL_KEYS = {f.name for f in dataclasses.fields(NbmlopsConfig) if f.type in ("bool", bool)}
+
+#: settings given to :func:`set_session` (``nbmlops.init``) in this process
+_SESSION: dict[str, Any] = {}
+
+
+def is_bool_key(key: str) -> bool:
+    """Whether setting ``key`` is a boolean (the magics' traits are generated from this)."""
+    return key in _BOOL_KEYS
+
+
+def help_text(key: str) -> str:
+    """One-line help of setting ``key`` (shown by ``%config MLOps``)."""
+    return str(_FIELDS[key].metadata.get("help", ""))
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(NbmlopsConfig)}
+
+
+def set_session(**values: Any) -> None:
+    """Add settings to this process's session layer (what ``nbmlops.init`` sets).
+
+    Every later :func:`load_config` sees them, whichever area asks:
+    snapshots, pipelines, drift and tracking alike. ``None`` values are ignored.
+    """
+    given = {k: v for k, v in values.items() if v is not None}
+    check_keys(given, where="nbmlops.init()")
+    _SESSION.update(given)
+
+
+def session_overrides() -> dict[str, Any]:
+    """Settings given to :func:`set_session` in this process."""
+    return dict(_SESSION)
+
+
+def reset_session() -> None:
+    """Forget the session layer (tests, ``%unload_ext``)."""
+    _SESSION.clear()
 
 
 def check_keys(values: dict[str, Any], where: str = "nbmlops config") -> None:
@@ -214,6 +268,7 @@ def load_config(start: str | os.PathLike[str] | None = None, **overrides: Any) -
     values: dict[str, Any] = {}
     values.update(read_pyproject(root))
     values.update(_env_values())
+    values.update(_SESSION)
     given = {k: v for k, v in overrides.items() if v is not None}
     check_keys(given)
     values.update(given)

@@ -64,7 +64,11 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("GIT_AUTHOR_EMAIL", "t@example.invalid")
     monkeypatch.setenv("GIT_COMMITTER_NAME", "t")
     monkeypatch.setenv("GIT_COMMITTER_EMAIL", "t@example.invalid")
+    from nbmlops.config import reset_session
+
+    reset_session()  # no nbmlops.init() settings leak from one test into the next
     yield project
+    reset_session()
     if "mlflow" in sys.modules:
         import mlflow
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from nbmlops import __version__
+from nbmlops._version import __version__
 
 #: command name -> ("module:attribute", one-line help shown by ``nbmlops --help``)
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -24,7 +24,7 @@ from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from traitlets import Bool, Unicode
 
-from nbmlops.config import NbmlopsConfig, load_config
+from nbmlops.config import KEYS, NbmlopsConfig, help_text, is_bool_key, load_config
 from nbmlops.exceptions import NbmlopsError
 
 
@@ -75,37 +75,26 @@ def _usage() -> str:
     )
 
 
-def _none_unicode(help_text: str) -> Unicode:
-    return Unicode(None, allow_none=True, help=help_text).tag(config=True)
+def _config_traits() -> dict[str, Any]:
+    """One configurable trait per setting of :class:`~nbmlops.config.NbmlopsConfig`.
+
+    Generated from the dataclass (names, types, help), so the magics can never
+    offer a setting the rest of the package does not read, or miss one.
+    """
+    traits: dict[str, Any] = {}
+    for key in KEYS:
+        kind = Bool if is_bool_key(key) else Unicode
+        traits[key] = kind(None, allow_none=True, help=help_text(key)).tag(config=True)
+    return traits
 
 
-def _none_bool(help_text: str) -> Bool:
-    return Bool(None, allow_none=True, help=help_text).tag(config=True)
-
-
-@magics_class
-class MLOps(Magics):
+class _MLOpsBase(Magics):
     """Magics of nbmlops; configurable with ``%config MLOps.<key> = value``.
 
-    Traits left at ``None`` fall back to ``[tool.nbmlops]``, environment
-    variables and defaults (see :func:`nbmlops.config.load_config`).
+    Every setting of :class:`nbmlops.config.NbmlopsConfig` is a trait. Traits
+    left at ``None`` fall back to ``nbmlops.init``, environment variables,
+    ``[tool.nbmlops]`` and defaults (see :func:`nbmlops.config.load_config`).
     """
-
-    tracking_uri = _none_unicode("MLflow tracking URI (default: SQLite mlflow.db at the root).")
-    artifact_root = _none_unicode("Artifact root for new experiments.")
-    experiment = _none_unicode("MLflow experiment name (default: project folder name).")
-    autolog = _none_bool("MLflow sklearn autolog inside %%mlops run (default True).")
-    capture_history = _none_bool("Log executed cell history (default True).")
-    capture_env = _none_bool("Log Python version and packages (default True).")
-    capture_git = _none_bool("Log git commit/branch/remote/dirty + diff (default True).")
-    capture_data = _none_bool("Log DataFrames the cell reads as datasets (default True).")
-    capture_output = _none_bool("Log the cell's stdout/stderr (default True).")
-    redact_secrets = _none_bool("Drop secret-looking params, redact secrets (default True).")
-    spool_dir = _none_unicode("Folder for runs spooled while the server is down.")
-    snapshot_dir = _none_unicode("Folder for DataFrame snapshots (default data/snapshots).")
-    dvc_remote = _none_unicode("DVC remote for pushes (default: DVC's default remote).")
-    drift_config = _none_unicode("Drift YAML shared by panel and CI gate (default drift.yaml).")
-    ui_url = _none_unicode("URL of a running MLflow UI for run-card links.")
 
     def __init__(self, shell: Any = None, **kwargs: Any) -> None:
         super().__init__(shell, **kwargs)
@@ -138,7 +127,7 @@ class MLOps(Magics):
         return load_config(**{**self.config_overrides(), **overrides})
 
     @line_cell_magic
-    def mlops(self, line: str, cell: str | None = None) -> Any:  # noqa: D102 (doc set below)
+    def mlops(self, line: str, cell: str | None = None) -> Any:
         name, _, rest = line.strip().partition(" ")
         if not name or name in {"help", "-h", "--help"}:
             return self._help(rest.strip())
@@ -173,6 +162,11 @@ class MLOps(Magics):
         handler = sub.load()
         parser = getattr(handler, "parser", None)
         print(parser.format_help() if parser else (handler.__doc__ or sub.summary))
+
+
+#: the magics class: :class:`_MLOpsBase` plus one trait per config setting
+MLOps = magics_class(type(_MLOpsBase)("MLOps", (_MLOpsBase,), {
+    "__doc__": _MLOpsBase.__doc__, "__module__": __name__, **_config_traits()}))
 
 
 def _wants_help(rest: str) -> bool:

@@ -57,9 +57,9 @@ def run(magics: Any, args: Any, cell: str) -> None:
     """
     from IPython.display import display
 
-    from nbmlops.tracking.api import capture_run, session_overrides
+    from nbmlops.tracking.api import capture_run
 
-    config = magics.resolved_config(**session_overrides())
+    config = magics.resolved_config()
     shell = magics.shell
     command = "run " + " ".join(
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)
@@ -86,7 +86,7 @@ def init(magics: Any, args: Any) -> None:
         magics.experiment = args.experiment
     if args.tracking_uri is not None:
         magics.tracking_uri = args.tracking_uri
-    config = api_init(experiment=args.experiment, tracking_uri=args.tracking_uri)
+    api_init(experiment=args.experiment, tracking_uri=args.tracking_uri)
     config = magics.resolved_config()
     print(f"nbmlops: experiment {config.experiment!r} in {config.tracking_uri}")
 
@@ -100,11 +100,10 @@ def runs(magics: Any, args: Any) -> Any:
     """Table of recent runs and a plotly chart of a metric against a param."""
     from IPython.display import display
 
-    from nbmlops.tracking.api import session_overrides
     from nbmlops.tracking.query import runs as api_runs
 
     table = api_runs(args.experiment, last=args.last, metric=args.metric, param=args.param,
-                     config=magics.resolved_config(**session_overrides()))
+                     config=magics.resolved_config())
     display(table)
     if table.metric and table.rows:
         display(table.chart())
@@ -117,10 +116,9 @@ def ui(magics: Any, args: Any) -> None:
     """Start ``mlflow ui`` for the current store in the background and show the link."""
     from IPython.display import display
 
-    from nbmlops.tracking.api import session_overrides
     from nbmlops.tracking.ui import start_ui
 
-    server = start_ui(magics.resolved_config(**session_overrides()), port=args.port)
+    server = start_ui(magics.resolved_config(), port=args.port)
     magics.ui_url = server.url
     display(server)
 
@@ -128,10 +126,9 @@ def ui(magics: Any, args: Any) -> None:
 @magic_arguments()
 def sync(magics: Any, args: Any) -> None:
     """Upload runs spooled while the tracking server was unreachable."""
-    from nbmlops.tracking.api import session_overrides
     from nbmlops.tracking.spool import sync as api_sync
 
-    print(api_sync(magics.resolved_config(**session_overrides())))
+    print(api_sync(magics.resolved_config()))
 
 
 for _handler, _prog in [(run, "%%mlops run"), (init, "%mlops init"), (runs, "%mlops runs"),

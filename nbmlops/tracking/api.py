@@ -14,23 +14,22 @@ import math
 import numbers
 from typing import Any
 
-from nbmlops.config import NbmlopsConfig, check_keys, load_config
+from nbmlops.config import NbmlopsConfig, check_keys, load_config, set_session
 from nbmlops.exceptions import TrackingError, UsageArgumentError
 from nbmlops.run_record import RunRecord
 from nbmlops.tracking.current import current_record
 from nbmlops.tracking.lifecycle import RunResult, capture_run
 
-__all__ = ["RunResult", "capture_run", "init", "log_metric", "log_metrics", "log_params",
-           "session_overrides"]
-
-_overrides: dict[str, Any] = {}
+__all__ = ["RunResult", "capture_run", "init", "log_metric", "log_metrics", "log_params"]
 
 
 def init(experiment: str | None = None, tracking_uri: str | None = None,
          **config: Any) -> NbmlopsConfig:
     """Set the experiment, store and other settings for this session.
 
-    Optional: without it runs go to the embedded SQLite store ``mlflow.db``
+    The settings are the session layer of :func:`nbmlops.config.load_config`:
+    snapshots, pipelines, drift and tracking all see them. Optional: without
+    it runs go to the embedded SQLite store ``mlflow.db``
     at the project root, experiment = the project folder's name.
 
     Parameters
@@ -58,13 +57,8 @@ def init(experiment: str | None = None, tracking_uri: str | None = None,
     check_keys(given, where="nbmlops.init()")
     if "experiment" in given and not str(given["experiment"]).strip():
         raise UsageArgumentError("experiment must not be empty.", parameter="experiment")
-    _overrides.update(given)
-    return load_config(**_overrides)
-
-
-def session_overrides() -> dict[str, Any]:
-    """Settings given to :func:`init` in this process."""
-    return dict(_overrides)
+    set_session(**given)
+    return load_config()
 
 
 def _run(what: str) -> RunRecord:

@@ -150,9 +150,7 @@ def capture_run(
 
     sweep.wait(timeout=30)
     if config is None:
-        from nbmlops.tracking.api import session_overrides
-
-        config = load_config(**session_overrides())
+        config = load_config()
     if namespace is None:
         namespace = shell.user_ns if shell is not None else {}
     if seed is not None and not isinstance(seed, int):
@@ -255,7 +253,7 @@ def _start_tags(record: RunRecord, config: NbmlopsConfig, shell: Any, source: st
 
 
 def _version() -> str:
-    from nbmlops import __version__
+    from nbmlops._version import __version__
 
     return __version__
 

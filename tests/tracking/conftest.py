@@ -2,21 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-
-@pytest.fixture(autouse=True)
-def _fresh_tracking_session() -> Iterator[None]:
-    """No ``nbmlops.init()`` settings leak from one test into the next."""
-    from nbmlops.tracking import api
-
-    api._overrides.clear()
-    yield
-    api._overrides.clear()
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from nbmlops.exceptions import UsageArgumentError
 def _notebook(magics: Any, given: str | None) -> Path:
     if given:
         return Path(given)
-    from nbmlops.tracking.context import notebook_path
+    from nbmlops.magics._kernel import notebook_path
 
     found = notebook_path(getattr(magics, "shell", None))
     if found is None:

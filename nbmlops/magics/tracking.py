@@ -10,15 +10,15 @@ from nbmlops.exceptions import UsageArgumentError
 
 
 def on_load(magics: Any) -> None:
-    """Hook run by ``%load_ext nbmlops``: sweep runs of dead kernels in the background.
+    """Hook run by ``%load_ext nbmlops``: reap runs of dead kernels in the background.
 
-    No MLflow import here: the sweep thread reads the SQLite store with
+    No MLflow import here: the reaper thread reads the SQLite store with
     :mod:`sqlite3` and imports MLflow only when a run must be marked KILLED.
     """
-    from nbmlops.tracking import sweep
+    from nbmlops.tracking import reaper
 
     magics.state.setdefault("tracking", {})
-    sweep.start_background(magics.resolved_config)
+    reaper.start_background(magics.resolved_config)
 
 
 def _tags(pairs: list[str] | None) -> dict[str, str]:
@@ -57,6 +57,8 @@ def run(magics: Any, args: Any, cell: str) -> None:
     """
     from IPython.display import display
 
+    from nbmlops.magics._cell import ShellExecutor
+    from nbmlops.magics._kernel import notebook_path
     from nbmlops.tracking.api import capture_run
 
     config = magics.resolved_config()
@@ -65,9 +67,11 @@ def run(magics: Any, args: Any, cell: str) -> None:
         f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)
     )
     result = capture_run(
-        cell, shell.user_ns, name=args.name, tags=_tags(args.tags), experiment=args.experiment,
-        nested=args.nested, seed=args.seed, autolog=False if args.no_autolog else None,
-        metrics=_metric_names(args.metrics), config=config, shell=shell, command=command.strip(),
+        cell, shell.user_ns, config=config, shell=shell, executor=ShellExecutor(shell),
+        notebook=notebook_path(shell), name=args.name, tags=_tags(args.tags),
+        experiment=args.experiment, nested=args.nested, seed=args.seed,
+        autolog=False if args.no_autolog else None, metrics=_metric_names(args.metrics),
+        command=command.strip(),
     )
     magics.state.setdefault("tracking", {})["last"] = result
     display(result)

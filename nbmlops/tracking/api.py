@@ -18,9 +18,10 @@ from nbmlops.config import NbmlopsConfig, check_keys, load_config, set_session
 from nbmlops.exceptions import TrackingError, UsageArgumentError
 from nbmlops.run_record import RunRecord
 from nbmlops.tracking.current import current_record
-from nbmlops.tracking.lifecycle import RunResult, capture_run
+from nbmlops.tracking.lifecycle import capture_run
+from nbmlops.tracking.results import CellRunResult
 
-__all__ = ["RunResult", "capture_run", "init", "log_metric", "log_metrics", "log_params"]
+__all__ = ["CellRunResult", "capture_run", "init", "log_metric", "log_metrics", "log_params"]
 
 
 def init(experiment: str | None = None, tracking_uri: str | None = None,

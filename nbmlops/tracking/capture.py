@@ -63,10 +63,10 @@ def analyse(source: str) -> CellAnalysis:
                                          RecursionError):
                     result.literals[target.id] = ast.literal_eval(value)
     seen = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id not in seen:
-            seen.add(node.id)
-            result.loaded.append(node.id)
+    for sub in ast.walk(tree):
+        if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Load) and sub.id not in seen:
+            seen.add(sub.id)
+            result.loaded.append(sub.id)
     return result
 
 

@@ -7,7 +7,6 @@ version, git remote) are computed once per process and cached.
 from __future__ import annotations
 
 import functools
-import json
 import os
 import platform
 import socket
@@ -69,50 +68,22 @@ def is_alive(pid: int, started: str = "") -> bool:
 
 
 # --------------------------------------------------------------------------- notebook
-def notebook_path(shell: Any = None) -> Path | None:
-    """Find the notebook file this kernel runs, if it can be found.
+def notebook_from_env(namespace: dict[str, Any] | None = None) -> Path | None:
+    """The notebook file named by the environment or the kernel's namespace, if any.
 
     Tries, in order: ``NBMLOPS_NOTEBOOK_PATH`` (set by ``nbmlops run``), VS
-    Code's ``__vsc_ipynb_file__``, ``JPY_SESSION_NAME`` (Jupyter server >= 2),
-    then the Jupyter server's sessions API (as MLflow does).
+    Code's ``__vsc_ipynb_file__`` in ``namespace``, ``JPY_SESSION_NAME``
+    (Jupyter server >= 2). Asking a running Jupyter server is the front's job
+    (:func:`nbmlops.magics._kernel.notebook_path`).
     """
-    candidates = [os.environ.get("NBMLOPS_NOTEBOOK_PATH")]
-    ns = getattr(shell, "user_ns", None) or {}
-    candidates.append(ns.get("__vsc_ipynb_file__"))
-    candidates.append(os.environ.get("JPY_SESSION_NAME"))
+    candidates = [os.environ.get("NBMLOPS_NOTEBOOK_PATH"),
+                  (namespace or {}).get("__vsc_ipynb_file__"),
+                  os.environ.get("JPY_SESSION_NAME")]
     for cand in candidates:
         if cand and str(cand).endswith(".ipynb"):
             path = Path(cand).expanduser()
             if path.is_file():
                 return path.resolve()
-    if shell is not None and getattr(shell, "kernel", None) is not None:
-        return _from_sessions_api()
-    return None
-
-
-@functools.lru_cache(maxsize=1)
-def _from_sessions_api() -> Path | None:
-    try:
-        import urllib.request
-
-        from ipykernel.connect import get_connection_file
-        from jupyter_server.serverapp import list_running_servers
-
-        kernel_id = Path(get_connection_file()).stem.split("kernel-", 1)[-1]
-        for server in list_running_servers():
-            url = f"{server['url'].rstrip('/')}/api/sessions"
-            req = urllib.request.Request(url)
-            if server.get("token"):
-                req.add_header("Authorization", f"token {server['token']}")
-            with urllib.request.urlopen(req, timeout=1) as resp:
-                sessions = json.load(resp)
-            for sess in sessions:
-                if sess.get("kernel", {}).get("id") == kernel_id:
-                    root = Path(server.get("root_dir") or server.get("notebook_dir") or ".")
-                    path = root / sess.get("path", sess.get("notebook", {}).get("path", ""))
-                    return path.resolve() if path.is_file() else None
-    except Exception:  # no server, no permission, old server: nothing found
-        return None
     return None
 
 
@@ -196,7 +167,7 @@ def environment() -> dict[str, Any]:
 
     packages = {}
     for dist in metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name  # None for a broken install's metadata
         if name:
             packages[name] = dist.version
     reqs = "\n".join(f"{n}=={v}" for n, v in sorted(packages.items(), key=lambda kv: kv[0].lower()))

@@ -133,11 +133,11 @@ def _frame_schema_profile(df: Any, name: str, digest: str, source: str) -> tuple
     try:
         import warnings
 
-        import mlflow.data
+        from mlflow.data.pandas_dataset import from_pandas
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ds = mlflow.data.from_pandas(df, name=name, digest=digest)
+            ds = from_pandas(df, name=name, digest=digest)
             return ds.to_dict().get("schema"), profile
     except Exception:  # schema inference is best effort (exotic dtypes)
         return None, profile

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError, UsageArgumentError
-
-_LOWER_IS_BETTER = re.compile(r"(?i)(loss|err|mse|mae|rmse|mape|cost|time|latency|duration)")
-
-
-def higher_is_better(metric: str) -> bool:
-    """Guess a metric's direction from its name (``loss``, ``mse`` ... are minimised)."""
-    return not _LOWER_IS_BETTER.search(metric)
-
-
-def primary_metric(metrics: dict[str, float]) -> str | None:
-    """The metric the card ranks runs by: the first one that is not a training_ metric."""
-    names = [m for m in metrics if not m.startswith("training_")] or list(metrics)
-    return names[0] if names else None
+from nbmlops.tracking.ranking import higher_is_better, primary_metric
+from nbmlops.tracking.results import CellRunResult, RunsTable
+from nbmlops.tracking.session import SESSION
 
 
 def _summary(run: Any) -> dict[str, Any]:
@@ -33,11 +21,7 @@ def _summary(run: Any) -> dict[str, Any]:
     }
 
 
-#: (tracking uri, experiment id, fingerprint) -> last run of that cell seen by this kernel
-_LAST_OF_CELL: dict[tuple[str, str, str], dict[str, Any] | None] = {}
-
-
-def compare(client: Any, result: Any) -> None:
+def attach_comparisons(client: Any, result: CellRunResult) -> None:
     """Fill ``result.previous`` (same cell fingerprint) and ``result.best`` (experiment).
 
     The previous run of a cell is looked up in the store once per kernel and
@@ -46,18 +30,19 @@ def compare(client: Any, result: Any) -> None:
     """
     fp = result.tags.get("nbmlops.cell.fingerprint")
     exp = [result.experiment_id]
+    seen = SESSION.last_of_cell
     if fp:
         key = (result.tracking_uri, str(result.experiment_id), fp)
-        if key not in _LAST_OF_CELL:
+        if key not in seen:
             runs = client.search_runs(
                 exp, filter_string=f"tags.`nbmlops.cell.fingerprint` = '{fp}'",
                 order_by=["attributes.start_time DESC"], max_results=2)
             prev = [r for r in runs if r.info.run_id != result.run_id]
-            _LAST_OF_CELL[key] = _summary(prev[0]) if prev else None
-        result.previous = _LAST_OF_CELL[key]
-        _LAST_OF_CELL[key] = {"run_id": result.run_id, "run_name": result.run_name,
-                              "status": result.status, "metrics": dict(result.metrics),
-                              "params": dict(result.params)}
+            seen[key] = _summary(prev[0]) if prev else None
+        result.previous = seen[key]
+        seen[key] = {"run_id": result.run_id, "run_name": result.run_name,
+                     "status": result.status, "metrics": dict(result.metrics),
+                     "params": dict(result.params)}
     metric = primary_metric(result.metrics)
     if metric:
         order = "DESC" if higher_is_better(metric) else "ASC"
@@ -66,51 +51,6 @@ def compare(client: Any, result: Any) -> None:
         if runs and metric in runs[0].data.metrics:
             result.best = _summary(runs[0])
             result.best_metric = metric
-
-
-@dataclass
-class RunsTable:
-    """Recent runs of an experiment (``%mlops runs``)."""
-
-    experiment: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    metric: str | None = None
-    param: str | None = None
-    ui_url: str | None = None
-    experiment_id: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict view."""
-        return {"experiment": self.experiment, "rows": self.rows, "metric": self.metric,
-                "param": self.param}
-
-    def to_pandas(self) -> Any:
-        """One row per run: id, name, status, duration, then params and metrics."""
-        import pandas as pd
-
-        flat = []
-        for row in self.rows:
-            item = {k: row[k] for k in ("run_id", "run_name", "status", "start", "duration_s")}
-            item.update({f"param.{k}": v for k, v in row["params"].items()})
-            item.update({f"metric.{k}": v for k, v in row["metrics"].items()})
-            flat.append(item)
-        return pd.DataFrame(flat)
-
-    def chart(self, metric: str | None = None, param: str | None = None) -> Any:
-        """A plotly figure of ``metric`` against ``param`` (defaults picked from the runs)."""
-        from nbmlops.widgets.run_card import runs_chart
-
-        return runs_chart(self, metric or self.metric, param or self.param)
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, str]:
-        from nbmlops.widgets.run_card import render_runs
-
-        return render_runs(self)
-
-    def __str__(self) -> str:
-        from nbmlops.widgets.run_card import runs_text
-
-        return runs_text(self)
 
 
 def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | None = None,

@@ -36,8 +36,8 @@ shell = InteractiveShell.instance(config=cfg)
 t = time.perf_counter()
 shell.run_line_magic('load_ext', 'nbmlops')
 loaded = time.perf_counter() - t
-from nbmlops.tracking import sweep
-sweep.wait()
+from nbmlops.tracking import reaper
+reaper.wait()
 print(loaded, time.perf_counter() - t, 'mlflow' in __import__('sys').modules)
 """
 IMPORT_MLFLOW = """

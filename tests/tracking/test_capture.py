@@ -178,7 +178,8 @@ def _np_pd(request):
 
 
 def test_notebook_path_sources(project, monkeypatch):
-    from nbmlops.tracking.context import notebook_path
+    from nbmlops.magics._kernel import notebook_path
+    from nbmlops.tracking.context import notebook_from_env
 
     class Shell:
         user_ns: typing.ClassVar[dict] = {}
@@ -187,13 +188,13 @@ def test_notebook_path_sources(project, monkeypatch):
     jpy = project / "jpy.ipynb"
     vsc.write_text("{}")
     jpy.write_text("{}")
-    assert notebook_path(Shell()) is None
+    assert notebook_path(Shell()) is None and notebook_from_env() is None
     monkeypatch.setenv("JPY_SESSION_NAME", str(jpy))
-    assert notebook_path(Shell()) == jpy.resolve()
+    assert notebook_path(Shell()) == jpy.resolve() == notebook_from_env()
     Shell.user_ns = {"__vsc_ipynb_file__": str(vsc)}
-    assert notebook_path(Shell()) == vsc.resolve()
+    assert notebook_path(Shell()) == vsc.resolve() == notebook_from_env(Shell.user_ns)
     monkeypatch.setenv("NBMLOPS_NOTEBOOK_PATH", str(jpy))
-    assert notebook_path(Shell()) == jpy.resolve()
+    assert notebook_path(Shell()) == jpy.resolve() == notebook_from_env(Shell.user_ns)
 
 
 def test_init_validates_keys():

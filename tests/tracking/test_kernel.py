@@ -16,10 +16,22 @@ from typing import Any
 import pytest
 from jupyter_client import KernelManager
 
+from tests.conftest import ROOT
+
 pytestmark = pytest.mark.slow
 
 
+def _reply(kc: Any, msg_id: str, timeout: float = 120) -> dict:
+    """The shell reply to request ``msg_id`` (replies to other requests are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        msg = kc.get_shell_msg(timeout=max(0.1, deadline - time.monotonic()))
+        if msg["parent_header"].get("msg_id") == msg_id:
+            return msg
+
+
 def _execute(kc: Any, code: str, timeout: float = 120) -> tuple[dict, list[dict]]:
+    """Run ``code``; its reply and its iopub messages, both matched by message id."""
     msg_id = kc.execute(code)
     outputs = []
     while True:
@@ -29,8 +41,7 @@ def _execute(kc: Any, code: str, timeout: float = 120) -> tuple[dict, list[dict]
         if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
             break
         outputs.append(msg)
-    reply = kc.get_shell_msg(timeout=timeout)
-    return reply["content"], outputs
+    return _reply(kc, msg_id, timeout)["content"], outputs
 
 
 def _status(db: Path, name: str) -> str | None:
@@ -61,7 +72,8 @@ def _wait_running(kc: Any, db: Path, name: str, msg_id: str, timeout: float = 12
 
 def _kernel(cwd: Path) -> tuple[KernelManager, Any]:
     km = KernelManager(kernel_name="python3")
-    km.start_kernel(cwd=str(cwd), env={**os.environ, "PYTHONPATH": str(Path.cwd())})
+    path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
+    km.start_kernel(cwd=str(cwd), env={**os.environ, "PYTHONPATH": path})  # this checkout
     kc = km.client()
     kc.start_channels()
     kc.wait_for_ready(timeout=60)
@@ -83,8 +95,7 @@ def test_sigkilled_kernel_run_is_marked_killed_by_next_kernel(project):
         msg_id = kc.execute("%%mlops run --name interrupted\nimport time\ntime.sleep(120)")
         _wait_running(kc, db, "interrupted", msg_id)
         km.interrupt_kernel()
-        reply = kc.get_shell_msg(timeout=60)
-        assert reply["parent_header"]["msg_id"] == msg_id
+        reply = _reply(kc, msg_id, timeout=60)
         assert reply["content"]["ename"] == "KeyboardInterrupt"
         assert _status(db, "interrupted") == "KILLED"
         doomed = kc.execute("%%mlops run --name doomed\nimport time\nC = 1\ntime.sleep(600)")
@@ -99,7 +110,7 @@ def test_sigkilled_kernel_run_is_marked_killed_by_next_kernel(project):
     km, kc = _kernel(project)
     try:
         reply, _ = _execute(kc, "%load_ext nbmlops\n"
-                                "from nbmlops.tracking import sweep\nkilled = sweep.wait(60)")
+                                "from nbmlops.tracking import reaper\nkilled = reaper.wait(60)")
         assert reply["status"] == "ok"
         reply, outputs = _execute(kc, "print(len(killed))")
         assert any(m["msg_type"] == "stream" and m["content"]["text"].strip() == "1"

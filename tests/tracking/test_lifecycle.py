@@ -34,6 +34,7 @@ def test_failure_records_traceback_and_reraises_same_exception_once(ip, client, 
         ip.run_cell("%%mlops run\nlr = 0.1\ntry:\n    1/0\nexcept ZeroDivisionError as e:\n"
                     "    marker['exc'] = e\n    raise", store_history=True)
     assert info.value is marker["exc"]  # the very object the user's code raised
+    assert not [a for a in vars(info.value) if "nbmlops" in a]  # nothing hidden on it
     out = capsys.readouterr().out
     assert out.count("Traceback (most recent call last)") == 1
     (run,) = all_runs(client)
@@ -74,6 +75,34 @@ def test_plain_api_reraises_unchanged_without_ipython(client, project):
     assert info.value.__class__ is ValueError
     result = capture_run("beta = 3\nscore = beta / 4", ns)
     assert result.status == "FINISHED" and result.metrics == {"score": 0.75}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'nmae'"):
+        capture_run("x = 1", ns, nmae="typo")
+
+
+def test_plain_api_with_a_shell_translates_ipython_syntax(ip, client):
+    from nbmlops import capture_run
+
+    result = capture_run("C = 0.5\n%time score = C * 2", shell=ip, name="with-shell",
+                         tags={"team": "risk"}, seed=3, metrics=["score"])
+    assert ip.user_ns["score"] == 1.0 and result.metrics == {"score": 1.0}
+    run = client.get_run(result.run_id)
+    assert run.data.tags["team"] == "risk" and run.data.tags["nbmlops.seed"] == "3"
+    assert "code/history.py" in [a.path for a in client.list_artifacts(result.run_id, "code")]
+
+
+def test_tracking_runs_a_cell_without_loading_ipython(project):
+    import subprocess
+    import sys
+
+    probe = ("import sys, nbmlops\n"
+             "from nbmlops.tracking import api, lifecycle, query, reaper, render, results\n"
+             "r = nbmlops.capture_run('C = 0.5\\nscore = C * 2', {}, name='plain')\n"
+             "assert r.status == 'FINISHED' and 'text/html' in r._repr_mimebundle_()\n"
+             "front = ('IPython', 'ipykernel', 'ipywidgets', 'jupyter_server')\n"
+             "print(sorted(m for m in sys.modules if m.split('.')[0] in front))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_rerun_is_linked_by_fingerprint_and_card_shows_delta(ip, client):

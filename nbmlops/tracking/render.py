@@ -10,6 +10,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
+from nbmlops.tracking.ranking import higher_is_better
+
 _STATUS_COLOUR = {"FINISHED": "#1a7f37", "FAILED": "#cf222e", "KILLED": "#9a6700",
                   "RUNNING": "#0969da"}
 _BOX = ("font-family:system-ui,-apple-system,Segoe UI,sans-serif;font-size:13px;"
@@ -45,8 +47,6 @@ def _delta(now: float, then: float | None) -> tuple[str, str]:
 
 
 def _coloured_delta(metric: str, now: float, then: float | None) -> str:
-    from nbmlops.tracking.query import higher_is_better
-
     text, colour = _delta(now, then)
     if then is not None and now != then:
         better = (now > then) == higher_is_better(metric)
@@ -62,7 +62,7 @@ def card_rows(result: Any) -> list[tuple[str, float, float | None, float | None]
 
 
 def render_run_card(result: Any) -> dict[str, str]:
-    """The run card of a :class:`~nbmlops.tracking.lifecycle.RunResult` as a mimebundle."""
+    """The run card of a :class:`~nbmlops.tracking.results.CellRunResult` as a mimebundle."""
     return {"text/html": run_card_html(result), "text/plain": run_card_text(result)}
 
 
@@ -145,7 +145,7 @@ def _columns(table: Any) -> tuple[list[str], list[str]]:
 
 
 def render_runs(table: Any) -> dict[str, str]:
-    """Mimebundle (HTML + text) of a :class:`~nbmlops.tracking.query.RunsTable`."""
+    """Mimebundle (HTML + text) of a :class:`~nbmlops.tracking.results.RunsTable`."""
     params, metrics = _columns(table)
     head = "".join(f'<th style="{_TD}">{_e(h)}</th>' for h in
                    ["run", "status", "start", "duration (s)", *params, *metrics])

@@ -5,10 +5,10 @@ shows it RUNNING forever. Every nbmlops run is tagged with its kernel's host,
 pid and process start time; when ``%load_ext nbmlops`` runs, runs still
 RUNNING whose kernel (on this host) is gone are marked KILLED with a note.
 
-To keep ``%load_ext`` fast the sweep runs in a background thread. For the
+To keep ``%load_ext`` fast the reaper runs in a background thread. For the
 embedded SQLite store it first reads the candidates with :mod:`sqlite3`
 (milliseconds, no MLflow import); MLflow is imported only when there is a
-run to mark. The first ``%%mlops run`` waits for the sweep to finish.
+run to mark. The first ``%%mlops run`` waits for it to finish.
 """
 
 from __future__ import annotations
@@ -30,20 +30,20 @@ _last: list[str] = []
 
 
 def start_background(resolve: Any) -> threading.Thread:
-    """Sweep in a daemon thread; ``resolve()`` returns the :class:`NbmlopsConfig`."""
+    """Reap in a daemon thread; ``resolve()`` returns the :class:`NbmlopsConfig`."""
     global _thread
 
     def work() -> None:
         with contextlib.suppress(Exception):  # a broken store must not break %load_ext
-            _last[:] = sweep_dead_runs(resolve())
+            _last[:] = reap_dead_runs(resolve())
 
-    _thread = threading.Thread(target=work, name="nbmlops-sweep", daemon=True)
+    _thread = threading.Thread(target=work, name="nbmlops-reaper", daemon=True)
     _thread.start()
     return _thread
 
 
 def wait(timeout: float | None = None) -> list[str]:
-    """Wait for a background sweep; return the run ids it marked KILLED."""
+    """Wait for the background reaper; return the run ids it marked KILLED."""
     if _thread is not None and _thread is not threading.current_thread():
         _thread.join(timeout)
     return list(_last)
@@ -105,7 +105,7 @@ def _from_mlflow(config: NbmlopsConfig) -> dict[str, dict[str, str]]:
     }
 
 
-def sweep_dead_runs(config: NbmlopsConfig) -> list[str]:
+def reap_dead_runs(config: NbmlopsConfig) -> list[str]:
     """Mark RUNNING runs of kernels that are gone as KILLED; return their ids."""
     host = socket.gethostname()
     dead = []

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from nbmlops.tracking.lifecycle import RunResult
-from nbmlops.tracking.query import RunsTable, higher_is_better, primary_metric
-from nbmlops.widgets.run_card import render_run_card, render_runs, runs_chart
+from nbmlops.tracking.ranking import higher_is_better, primary_metric
+from nbmlops.tracking.render import render_run_card, render_runs, runs_chart
+from nbmlops.tracking.results import CellRunResult, RunsTable
 
 
 def _result(**kw):
@@ -18,7 +18,7 @@ def _result(**kw):
                                                                        "loss": 0.1}},
                 best_metric="auc")
     base.update(kw)
-    return RunResult(**base)
+    return CellRunResult(**base)
 
 
 def test_card_is_plain_html_with_text_fallback_and_escaping():

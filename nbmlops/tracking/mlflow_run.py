@@ -1,0 +1,174 @@
+"""The MLflow run of a captured cell: create it, make it active, end it (or spool it).
+
+Clients and the fluent active-run internals come from
+:mod:`nbmlops.mlflow_gateway`; this module decides *when*: create before the
+cell (tagged, nested when asked), activate it so the user's own
+``mlflow.log_*`` and sklearn autolog land in it, deactivate and write the
+whole record after the cell, spool it when the store cannot be reached.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+from nbmlops.config import NbmlopsConfig
+from nbmlops.exceptions import TrackingError, UsageArgumentError
+from nbmlops.mlflow_gateway import (
+    activate_run,
+    client_for,
+    deactivate_run,
+    ensure_experiment,
+    few_retries,
+    reachable,
+    write,
+)
+from nbmlops.run_record import RunRecord
+from nbmlops.tracking import spool
+from nbmlops.tracking.session import SESSION
+
+
+def notify(message: str) -> None:
+    """One ``nbmlops: ...`` line on stderr (the real one when a cell swapped it)."""
+    print(f"nbmlops: {message}", file=sys.__stderr__ if sys.stderr is None else sys.stderr)
+
+
+# --------------------------------------------------------------------------- begin
+def begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool, Any]:
+    """Create the MLflow run and make it MLflow's active run; offline -> spool later.
+
+    Returns
+    -------
+    tuple
+        ``(online, client)``: ``online`` is ``False`` (and ``client`` ``None``)
+        when the run will be spooled instead.
+    """
+    parent = os.environ.get("NBMLOPS_PARENT_RUN_ID") or None
+    if not reachable(config.tracking_uri):
+        notify(f"warning: tracking server {config.tracking_uri} is unreachable; the cell runs "
+               f"and its run is kept in {config.path(config.spool_dir)} until `%mlops sync` "
+               "(or the next run that reaches the server) uploads it.")
+        record.parent_run_id = parent
+        record.tags["nbmlops.offline_start"] = "true"
+        return False, None
+    import mlflow
+
+    if mlflow.get_tracking_uri() != config.tracking_uri:
+        mlflow.set_tracking_uri(config.tracking_uri)
+    client = client_for(config.tracking_uri)
+    key = (config.tracking_uri, record.experiment)
+    if key not in SESSION.experiments:
+        SESSION.experiments[key] = ensure_experiment(client, record.experiment,
+                                                     config.artifact_root)
+    record.experiment_id = SESSION.experiments[key]
+    record.parent_run_id = _parent(mlflow.active_run(), nested, parent)
+    tags = {k: v for k, v in record.tags.items() if not k.startswith("mlflow.note")}
+    if record.parent_run_id:
+        tags["mlflow.parentRunId"] = record.parent_run_id
+    try:
+        with few_retries():
+            run = _create(client, record, tags, config)
+    except Exception as exc:  # store refused (server died between probe and call ...)
+        notify(f"warning: could not create the run in {config.tracking_uri} "
+               f"({type(exc).__name__}); it is kept in {config.spool_dir} until `%mlops sync`.")
+        return False, None
+    record.run_id = run.info.run_id
+    record.run_name = run.info.run_name
+    activate_run(run)
+    return True, client
+
+
+def _parent(active: Any, nested: bool, parent: str | None) -> str | None:
+    """The parent run id: the batch run, else the active run when ``nested``."""
+    if nested and active is None and parent is None:
+        raise UsageArgumentError("--nested needs an active MLflow run to nest under "
+                                 "(none is active).", parameter="--nested")
+    if active is not None and not nested and parent is None:
+        raise TrackingError(f"MLflow run {active.info.run_id} is already active (started "
+                            "outside nbmlops); end it with mlflow.end_run() or use --nested.",
+                            run_id=active.info.run_id)
+    return parent or (active.info.run_id if nested and active else None)
+
+
+def _create(client: Any, record: RunRecord, tags: dict[str, str],
+            config: NbmlopsConfig) -> Any:
+    try:
+        return client.create_run(record.experiment_id, start_time=record.start_time,
+                                 tags=tags, run_name=record.run_name)
+    except Exception:  # the cached experiment may have been deleted: look it up again
+        key = (config.tracking_uri, record.experiment)
+        record.experiment_id = SESSION.experiments[key] = ensure_experiment(
+            client, record.experiment, config.artifact_root)
+        return client.create_run(record.experiment_id, start_time=record.start_time,
+                                 tags=tags, run_name=record.run_name)
+
+
+# --------------------------------------------------------------------------- autolog
+def wants_autolog(py_source: str) -> bool:
+    """Whether sklearn is in play (imported already, or by this cell)."""
+    return "sklearn" in sys.modules or "sklearn" in py_source
+
+
+def set_autolog(on: bool) -> None:
+    """Switch MLflow's sklearn autolog on or off, silently."""
+    import warnings
+
+    import mlflow.sklearn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if on:
+            mlflow.sklearn.autolog(log_datasets=False, silent=True, log_input_examples=False)
+        else:
+            mlflow.sklearn.autolog(disable=True, silent=True)
+
+
+@contextlib.contextmanager
+def autolog_warnings(autologged: bool) -> Iterator[None]:
+    """Hide the one FutureWarning that MLflow's sklearn autolog itself causes.
+
+    MLflow still passes ``y_pred=`` to ``log_loss``; the user's other warnings
+    are untouched.
+    """
+    import warnings
+
+    with warnings.catch_warnings():
+        if autologged:
+            warnings.filterwarnings(
+                "ignore", message=r"`y_pred` was renamed to `y_proba`", category=FutureWarning
+            )
+        yield
+
+
+# --------------------------------------------------------------------------- end
+def end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
+        client: Any) -> bool:
+    """Deactivate the run and write the record (or spool it). ``True`` when spooled."""
+    if online:
+        deactivate_run(record.run_id)
+    if alive:
+        try:
+            write(client, record, config.artifact_root)
+        except Exception as exc:  # store failed mid-write: keep everything on disk
+            notify(f"warning: could not write run {record.id} to {config.tracking_uri} "
+                   f"({type(exc).__name__}); kept in {config.spool_dir}, `%mlops sync` "
+                   "uploads it.")
+        else:
+            _upload_spooled(config)
+            return False
+    elif online:
+        notify(f"warning: tracking server {config.tracking_uri} went away during the run; "
+               f"run {record.id} is kept in {config.spool_dir}; `%mlops sync` uploads it.")
+    spool.spool(record, config.path(config.spool_dir), config.artifact_root)
+    return True
+
+
+def _upload_spooled(config: NbmlopsConfig) -> None:
+    """The server is back: upload runs spooled while it was not."""
+    if spool.pending(config.path(config.spool_dir)):
+        result = spool.sync(config)
+        if result.uploaded:
+            notify(f"uploaded {len(result.uploaded)} run(s) spooled while offline.")

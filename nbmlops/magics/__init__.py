@@ -144,9 +144,7 @@ class _MLOpsBase(Magics):
         args = handler.parser.parse_argstring(rest) if hasattr(handler, "parser") else rest
         try:
             return handler(self, args, cell) if sub.cell else handler(self, args)
-        except NbmlopsError as exc:
-            if getattr(exc, "_nbmlops_user_cell", False):
-                raise  # the user's own cell raised it: unchanged
+        except NbmlopsError as exc:  # a user's own cell error never gets here: IPython shows it
             raise UsageError(str(exc)) from None
 
     mlops.__doc__ = _usage()

@@ -32,7 +32,7 @@ _CWD = click.option("--cwd", type=click.Path(file_okay=False, exists=True), defa
 
 
 def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
-    from nbmlops.pipeline.runner import load_params_file
+    from nbmlops.pipeline.plan import load_params_file
 
     given: dict[str, Any] = {}
     for spec in params_files:
@@ -42,7 +42,7 @@ def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
 
 def _bad_input(exc: Exception, as_json: bool) -> None:
     from nbmlops.exceptions import NbmlopsError
-    from nbmlops.pipeline.runner import describe_error
+    from nbmlops.pipeline.results import describe_error
 
     if not isinstance(exc, NbmlopsError):
         raise exc
@@ -137,7 +137,7 @@ def sweep(notebook: str, grid: tuple[str, ...], param_sets: tuple[str, ...],
     Example: nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --jobs 2
     --metric accuracy
     """
-    from nbmlops.pipeline.runner import load_params_file
+    from nbmlops.pipeline.plan import load_params_file
     from nbmlops.pipeline.sweep import parse_grid
     from nbmlops.pipeline.sweep import sweep as run_sweep
 
@@ -194,7 +194,7 @@ def pipeline_init(notebook: str, as_json: bool) -> None:
     Only the cell's tags change; everything else in the file stays as it was.
     Prints the parameters and their types.
     """
-    from nbmlops.pipeline.parameters import tag_parameters_cell
+    from nbmlops.pipeline.tagging import tag_parameters_cell
 
     result = tag_parameters_cell(notebook)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))

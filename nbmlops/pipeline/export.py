@@ -24,8 +24,8 @@ from typing import Any
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
 from nbmlops.fileio import atomic_write
-from nbmlops.pipeline.parameters import Parameter, cell_source, read_parameters
-from nbmlops.pipeline.runner import read_notebook
+from nbmlops.pipeline.notebook import cell_source, read_notebook
+from nbmlops.pipeline.parameters import Parameter, read_parameters
 
 #: stage keys nbmlops writes; any other key of an existing stage is kept
 OWNED_KEYS = ("cmd", "deps", "params", "outs", "metrics")

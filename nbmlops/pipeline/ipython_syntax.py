@@ -69,6 +69,7 @@ def _rewrite(lines: list[str], index: int) -> bool:
     indent = line[: len(line) - len(line.lstrip())]
     text = line.strip()
     assign = _ASSIGN.match(text)
+    python: str | None
     if assign:
         target, escape, rest = assign.groups()
         call = (f"get_ipython().getoutput({rest.strip()!r})" if escape == "!"

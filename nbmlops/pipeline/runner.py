@@ -12,7 +12,6 @@ first and MLflow is imported and the run created while the kernel boots.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from pathlib import Path
@@ -159,7 +158,6 @@ def execute(plan: Plan, options: ExecOptions | None = None, *,
     t0 = time.perf_counter()
     options = options or ExecOptions()
     experiment = options.experiment or plan.config.experiment
-    options = dataclasses.replace(options, experiment=experiment)
     own = recorder is None
     # only a notebook that logs to MLflow itself needs its run id before the first cell
     # (NBMLOPS_PARENT_RUN_ID nests its %%mlops runs); the others start at once

@@ -20,7 +20,6 @@ import nbmlops
 from nbmlops.exceptions import NbmlopsError
 
 NOTEBOOK = "quickstart.ipynb"
-_KERNEL_ENV = ("MLFLOW_TRACKING_URI", "NBMLOPS_NOTEBOOK_PATH", "DVC_NO_ANALYTICS")
 
 
 @dataclass
@@ -115,16 +114,15 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
     source = root / NOTEBOOK
     shutil.copyfile(find_notebook(), source)
     executed = root / "quickstart.executed.ipynb"
-    # the kernel inherits this process's environment: embedded store (no outside
-    # MLFLOW_TRACKING_URI), the notebook's path for mlflow.source.name, no DVC analytics
-    saved = {k: os.environ.get(k) for k in _KERNEL_ENV}
-    os.environ.pop("MLFLOW_TRACKING_URI", None)
-    os.environ["NBMLOPS_NOTEBOOK_PATH"] = str(source)
-    os.environ["DVC_NO_ANALYTICS"] = "1"
+    # the kernel's environment (this process's stays as it is): the embedded store
+    # (no outside MLFLOW_TRACKING_URI), the notebook's path for mlflow.source.name,
+    # no DVC analytics
+    env = {"MLFLOW_TRACKING_URI": None, "NBMLOPS_NOTEBOOK_PATH": str(source),
+           "DVC_NO_ANALYTICS": "1"}
     km = None
     try:
         # the batch runner's kernel: IPC sockets, no unencrypted-TCP warning from ipykernel
-        km = start_kernel("python3", {}, str(root))
+        km = start_kernel("python3", env, str(root))
         papermill.execute_notebook(
             str(source), str(executed), cwd=str(root), progress_bar=progress,
             kernel_name="python3", execution_timeout=timeout, km=km,
@@ -138,11 +136,6 @@ def run_demo(folder: str | os.PathLike[str] = "nbmlops-demo", *, progress: bool 
     finally:
         if km is not None:
             stop_kernel(km)
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
     cfg = load_config(root)
     return DemoResult(
         folder=root, executed_notebook=executed, tracking_uri=cfg.tracking_uri,

@@ -186,6 +186,18 @@ def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     return exp_id
 
 
+def log_files(client: Any, run_id: str, paths: list[Path]) -> None:
+    """Upload existing files as artifacts at the root of run ``run_id`` (missing ones skipped).
+
+    For files written by someone else (an executed notebook, its metrics
+    file), uploaded as they are on disk; :func:`write` takes text artifacts.
+    """
+    with few_retries():
+        for path in paths:
+            if Path(path).is_file():
+                client.log_artifact(run_id, str(path))
+
+
 # ---------------------------------------------------------------- private MLflow internals
 # MLflow keeps the fluent API's active run in ``mlflow.tracking.fluent``'s
 # context variables. A ``%%mlops run`` cell creates its run with the client

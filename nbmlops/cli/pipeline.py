@@ -32,7 +32,7 @@ _CWD = click.option("--cwd", type=click.Path(file_okay=False, exists=True), defa
 
 
 def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
-    from nbmlops.pipeline.runner import load_params_file
+    from nbmlops.pipeline.plan import load_params_file
 
     given: dict[str, Any] = {}
     for spec in params_files:
@@ -42,7 +42,7 @@ def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
 
 def _bad_input(exc: Exception, as_json: bool) -> None:
     from nbmlops.exceptions import NbmlopsError
-    from nbmlops.pipeline.runner import describe_error
+    from nbmlops.pipeline.results import describe_error
 
     if not isinstance(exc, NbmlopsError):
         raise exc
@@ -66,10 +66,7 @@ def _bad_input(exc: Exception, as_json: bool) -> None:
 @click.option("--progress/--no-progress", default=False, help="Show a per-cell progress bar.")
 @click.option("--log-output", is_flag=True, help="Stream the notebook's outputs to stderr.")
 @_JSON
-def run(notebook: str, params: tuple[tuple[str, str], ...], params_files: tuple[str, ...],
-        output: str | None, cwd: str | None, timeout: float | None, kernel_name: str | None,
-        experiment: str | None, run_name: str | None, progress: bool, log_output: bool,
-        as_json: bool) -> None:
+def run(notebook: str, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK with parameters in a fresh kernel, tracked as one MLflow run.
 
     Values are checked against the cell tagged `parameters` and coerced to
@@ -82,15 +79,14 @@ def run(notebook: str, params: tuple[tuple[str, str], ...], params_files: tuple[
     """
     from nbmlops.pipeline.runner import run_notebook
 
-    if log_output:
+    if options["log_output"]:
         import logging
 
         logging.basicConfig(level=logging.INFO, format="%(message)s")
-    try:
-        result = run_notebook(
-            notebook, _given(params_files), text_params=dict(params), output=output, cwd=cwd,
-            timeout=timeout, kernel_name=kernel_name, experiment=experiment,
-            run_name=run_name, progress=progress, log_output=log_output, raise_on_error=False)
+    try:  # the other options are run_notebook's keywords of the same names
+        given = _given(options.pop("params_files"))
+        text = dict(options.pop("params"))
+        result = run_notebook(notebook, given, text_params=text, raise_on_error=False, **options)
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
@@ -122,11 +118,7 @@ def run(notebook: str, params: tuple[tuple[str, str], ...], params_files: tuple[
 @_EXPERIMENT
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
 @_JSON
-def sweep(notebook: str, grid: tuple[str, ...], param_sets: tuple[str, ...],
-          params: tuple[tuple[str, str], ...], params_files: tuple[str, ...], jobs: int,
-          metric: str | None, mode: str, out_dir: str | None, cwd: str | None,
-          timeout: float | None, kernel_name: str | None, experiment: str | None,
-          progress: bool, as_json: bool) -> None:
+def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK once per parameter combination, JOBS at a time.
 
     Each combination runs in its own kernel as an MLflow child run under one
@@ -137,16 +129,17 @@ def sweep(notebook: str, grid: tuple[str, ...], param_sets: tuple[str, ...],
     Example: nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --jobs 2
     --metric accuracy
     """
-    from nbmlops.pipeline.runner import load_params_file
+    from nbmlops.pipeline.plan import load_params_file
     from nbmlops.pipeline.sweep import parse_grid
     from nbmlops.pipeline.sweep import sweep as run_sweep
 
-    try:
-        result = run_sweep(
-            notebook, grid=parse_grid(grid), param_sets=[load_params_file(s) for s in param_sets],
-            base=_given(params_files), base_text=dict(params), jobs=jobs, metric=metric,
-            mode=mode, out_dir=out_dir, cwd=cwd, timeout=timeout, kernel_name=kernel_name,
-            experiment=experiment, progress=progress and not as_json)
+    try:  # the other options are sweep's keywords of the same names
+        options.update(
+            grid=parse_grid(options["grid"]),
+            param_sets=[load_params_file(s) for s in options["param_sets"]],
+            base=_given(options.pop("params_files")), base_text=dict(options.pop("params")),
+            progress=options["progress"] and not as_json)
+        result = run_sweep(notebook, **options)
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
@@ -194,7 +187,7 @@ def pipeline_init(notebook: str, as_json: bool) -> None:
     Only the cell's tags change; everything else in the file stays as it was.
     Prints the parameters and their types.
     """
-    from nbmlops.pipeline.parameters import tag_parameters_cell
+    from nbmlops.pipeline.tagging import tag_parameters_cell
 
     result = tag_parameters_cell(notebook)
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))

@@ -40,7 +40,7 @@ def parameters(magics: Any, args: Any) -> Any:
     and shows the parameters with their types (from annotations or literals).
     Nothing else in the file changes.
     """
-    from nbmlops.pipeline.parameters import tag_parameters_cell
+    from nbmlops.pipeline.tagging import tag_parameters_cell
 
     return tag_parameters_cell(_notebook(magics, args.notebook), index=args.cell)
 

@@ -1,1 +1,44 @@
-"""nbmlops.pipeline (see docs/development.md for ownership)."""
+"""Notebook pipelines: batch runs, sweeps, the DVC export and CI files.
+
+>>> import nbmlops.pipeline as pipeline                          # doctest: +SKIP
+>>> result = pipeline.run_notebook("notebooks/train.ipynb", {"C": 0.5})
+>>> result.metrics["accuracy"]
+
+The parameters cell (:mod:`.parameters`, :mod:`.tagging`), safe injection
+(:mod:`.inject`), the checked plan and its options (:mod:`.plan`), execution
+in a fresh kernel (:mod:`.runner`, :mod:`.kernel`), MLflow recorders
+(:mod:`.recorders`), results (:mod:`.results`), sweeps (:mod:`.sweep`) and
+the DVC/CI export (:mod:`.export`, :mod:`.ci`).
+
+Public names are resolved lazily (papermill, MLflow and nbformat load on first use).
+``sweep`` and ``export`` are public as :func:`nbmlops.sweep` and
+:func:`nbmlops.export`: here they would be shadowed by the submodules of the
+same name once those are imported.
+"""
+
+from __future__ import annotations
+
+from nbmlops._lazy import lazy_getattr
+
+_LAZY: dict[str, str] = {
+    "run_notebook": "nbmlops.pipeline.runner:run_notebook",
+    "execute": "nbmlops.pipeline.runner:execute",
+    "prepare": "nbmlops.pipeline.plan:prepare",
+    "ExecOptions": "nbmlops.pipeline.plan:ExecOptions",
+    "Plan": "nbmlops.pipeline.plan:Plan",
+    "load_params_file": "nbmlops.pipeline.plan:load_params_file",
+    "NotebookRunResult": "nbmlops.pipeline.results:NotebookRunResult",
+    "SweepResult": "nbmlops.pipeline.results:SweepResult",
+    "tag_parameters_cell": "nbmlops.pipeline.tagging:tag_parameters_cell",
+    "init_ci": "nbmlops.pipeline.ci:init_ci",
+}
+
+__all__ = sorted(_LAZY)
+
+
+# resolve public names on first access
+__getattr__ = lazy_getattr("nbmlops.pipeline", _LAZY, globals())
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

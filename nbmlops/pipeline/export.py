@@ -24,8 +24,9 @@ from typing import Any
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
 from nbmlops.fileio import atomic_write
-from nbmlops.pipeline.parameters import Parameter, cell_source, read_parameters
-from nbmlops.pipeline.runner import read_notebook
+from nbmlops.pipeline.ipython_syntax import to_python
+from nbmlops.pipeline.notebook import cell_source, read_notebook
+from nbmlops.pipeline.parameters import Parameter, read_parameters
 
 #: stage keys nbmlops writes; any other key of an existing stage is kept
 OWNED_KEYS = ("cmd", "deps", "params", "outs", "metrics")
@@ -182,20 +183,14 @@ def snapshot_names(nb: dict[str, Any]) -> list[str]:
     """Names of snapshots the notebook loads (``x`` for ``x@2``), in order.
 
     Finds ``nbmlops.load("x", ...)``, ``load("x")`` imported from nbmlops and
-    ``%mlops load x@2`` lines (IPython syntax is translated before parsing).
+    ``%mlops load x@2`` lines (IPython syntax is first rewritten as IPython
+    would, without IPython: :mod:`nbmlops.pipeline.ipython_syntax`).
     """
-    from IPython.core.inputtransformer2 import TransformerManager
-
-    transformer = TransformerManager()
     names: list[str] = []
     for cell in nb["cells"]:
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse(transformer.transform_cell(cell_source(cell)))
-        except SyntaxError:
-            continue
-        names += _loads_in(tree)
+        code = to_python(cell_source(cell)) if cell.get("cell_type") == "code" else None
+        if code is not None:
+            names += _loads_in(ast.parse(code))
     return _unique([n.split("@", 1)[0] for n in names if n])
 
 

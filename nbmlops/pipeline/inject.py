@@ -18,13 +18,13 @@ import math
 from typing import Any
 
 from nbmlops.exceptions import ParameterError
-from nbmlops.pipeline.parameters import INJECTED_TAG
+from nbmlops.pipeline.notebook import INJECTED_TAG
 
 HEADER = "# Parameters (injected by nbmlops)"
 _MAX_DEPTH = 50
 
 
-def check_name(name: Any) -> str:
+def check_parameter_name(name: Any) -> str:
     """Return ``name`` if it is a safe parameter name, else raise.
 
     Raises
@@ -104,7 +104,7 @@ def render(values: dict[str, Any]) -> str:
     """
     lines = [HEADER]
     for name, value in values.items():
-        check_name(name)
+        check_parameter_name(name)
         check_value(name, value)
         lines.append(f"{name} = {render_value(value)}")
     source = "\n".join(lines) + "\n"
@@ -119,9 +119,8 @@ def _verify(source: str, values: dict[str, Any]) -> None:
     for node, (name, value) in zip(tree.body, values.items(), strict=False):
         ok = (isinstance(node, ast.Assign) and len(node.targets) == 1
               and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name)
-        if ok:
-            rendered = _eval_literal(node.value)
-            ok = _same(rendered, value)
+        if ok and isinstance(node, ast.Assign):
+            ok = _same(_eval_literal(node.value), value)
         if not ok:  # pragma: no cover - defence in depth
             raise ParameterError(f"Parameter {name!r} did not render to a literal.",
                                  parameter=name)
@@ -164,7 +163,7 @@ def inject(nb: dict[str, Any], values: dict[str, Any], after: int | None) -> dic
         tagged = nb["cells"][after]
         after = next(i for i, c in enumerate(cells) if c.get("metadata") == tagged.get("metadata")
                      and c.get("source") == tagged.get("source"))
-    cell = {
+    cell: dict[str, Any] = {
         "cell_type": "code",
         "execution_count": None,
         "metadata": {"tags": [INJECTED_TAG]},

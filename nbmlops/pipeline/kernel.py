@@ -12,12 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from typing import Any
 
 from nbmlops.exceptions import KernelDiedError
 
 
-def start_kernel(kernel_name: str, env: dict[str, str], cwd: str,
+def start_kernel(kernel_name: str, env: Mapping[str, str | None], cwd: str,
                  startup_timeout: float = 60) -> Any:
     """Start a kernel process (returns at once; readiness is awaited later).
 
@@ -26,7 +27,8 @@ def start_kernel(kernel_name: str, env: dict[str, str], cwd: str,
     kernel_name
         Kernelspec name, e.g. ``python3``.
     env
-        Variables added to this process's environment for the kernel.
+        Variables added to this process's environment for the kernel
+        (``None`` removes a variable from the kernel's environment).
     cwd
         The kernel's working directory.
     startup_timeout
@@ -47,7 +49,7 @@ def start_kernel(kernel_name: str, env: dict[str, str], cwd: str,
                             ip=os.path.join(sock_dir, "k"))
     km._nbmlops_sock_dir = sock_dir  # type: ignore[attr-defined]
     km._nbmlops_timeout = startup_timeout  # type: ignore[attr-defined]
-    full_env = {**os.environ, **env}
+    full_env = {k: v for k, v in {**os.environ, **env}.items() if v is not None}
     full_env.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         run_sync(km.start_kernel)(env=full_env, cwd=cwd)

@@ -23,10 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from nbmlops.exceptions import ParameterError, PipelineError
-from nbmlops.fileio import atomic_write
+from nbmlops.pipeline.inject import check_parameter_name, check_value
+from nbmlops.pipeline.notebook import cell_source, tagged_index
 
-TAG = "parameters"
-INJECTED_TAG = "injected-parameters"
 ROLES = ("out", "metrics", "dep")
 
 #: declared type name -> Python types accepted as-is
@@ -93,53 +92,6 @@ class ParametersCell:
         return [p for p in self.parameters.values() if p.role == role]
 
 
-def cell_source(cell: Any) -> str:
-    """The source of a notebook cell as one string."""
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else str(src)
-
-
-def cell_tags(cell: Any) -> list[str]:
-    """The tags of a cell (empty when it has none)."""
-    return list(cell.get("metadata", {}).get("tags", []) or [])
-
-
-def tagged_index(nb: Any) -> int | None:
-    """Index of the first cell tagged ``parameters``, else ``None``."""
-    for i, cell in enumerate(nb["cells"]):
-        if TAG in cell_tags(cell):
-            return i
-    return None
-
-
-def is_literal_assignments(source: str) -> bool:
-    """True when ``source`` is one or more assignments of literals to names."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return False
-    if not tree.body:
-        return False
-    for node in tree.body:
-        if isinstance(node, ast.Assign):
-            targets, value = node.targets, node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            targets, value = [node.target], node.value
-        else:
-            return False
-        if not all(isinstance(t, ast.Name) for t in targets) or not _is_literal(value):
-            return False
-    return True
-
-
-def candidate_index(nb: Any) -> int | None:
-    """Index of the first code cell made only of literal assignments."""
-    for i, cell in enumerate(nb["cells"]):
-        if cell.get("cell_type") == "code" and is_literal_assignments(cell_source(cell)):
-            return i
-    return None
-
-
 def read_parameters(nb: Any, where: str = "notebook") -> ParametersCell:
     """Read the tagged parameters cell of ``nb`` (a notebook dict).
 
@@ -188,14 +140,14 @@ def parse_parameters(source: str, where: str = "parameters cell") -> dict[str, P
 
 def _declared(node: ast.stmt, comments: dict[int, str]) -> list[Parameter]:
     if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-        if node.value is None or not _is_literal(node.value):
+        if node.value is None or not is_literal(node.value):
             return []
         value = ast.literal_eval(node.value)
         type_name, optional = _annotation_type(node.annotation)
         if type_name is None:
             type_name, optional = _literal_type(value)
         names = [node.target.id]
-    elif isinstance(node, ast.Assign) and _is_literal(node.value):
+    elif isinstance(node, ast.Assign) and is_literal(node.value):
         names = [t.id for t in node.targets if isinstance(t, ast.Name)]
         value = ast.literal_eval(node.value)
         type_name, optional = _literal_type(value)
@@ -206,7 +158,8 @@ def _declared(node: ast.stmt, comments: dict[int, str]) -> list[Parameter]:
             for n in names]
 
 
-def _is_literal(node: ast.AST) -> bool:
+def is_literal(node: ast.AST) -> bool:
+    """True when ``node`` is a literal of a JSON-like value (what can be a parameter)."""
     try:
         value = ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -405,11 +358,9 @@ def resolve_values(
     ParameterError
         For an unknown name or a value that does not fit the declared type.
     """
-    from nbmlops.pipeline.inject import check_name, check_value
-
     out: dict[str, Any] = {}
     for name, value in given.items():
-        check_name(name)
+        check_parameter_name(name)
         if name not in declared:
             known = ", ".join(declared) or "none"
             raise ParameterError(
@@ -418,93 +369,3 @@ def resolve_values(
         out[name] = coerce(declared[name], value, from_text=name in text)
         check_value(name, out[name])
     return out
-
-
-# ---------------------------------------------------------------- tagging
-
-
-@dataclass
-class TagResult:
-    """What :func:`tag_parameters_cell` did."""
-
-    path: str
-    index: int
-    changed: bool
-    parameters: dict[str, Parameter]
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain-dict view."""
-        return {"path": self.path, "index": self.index, "changed": self.changed,
-                "parameters": [p.to_dict() for p in self.parameters.values()]}
-
-    def __str__(self) -> str:
-        what = "tagged" if self.changed else "already tagged"
-        rows = "\n".join(
-            f"  {p.name}: {p.type}{' | None' if p.optional and p.type != 'any' else ''}"
-            f" = {p.default!r}" + (f"  [{p.role}]" if p.role else "")
-            + (f"  # {p.help}" if p.help else "")
-            for p in self.parameters.values()
-        )
-        return f"{self.path}: cell {self.index} {what} 'parameters'\n{rows}"
-
-    def _repr_html_(self) -> str:
-        import html
-
-        return f"<pre>{html.escape(str(self))}</pre>"
-
-
-def tag_parameters_cell(path: str | Any, index: int | None = None) -> TagResult:
-    """Tag a notebook's parameters cell in place, changing nothing else.
-
-    Parameters
-    ----------
-    path
-        The ``.ipynb`` file.
-    index
-        The cell to tag; default: the cell already tagged, else the first
-        code cell made only of literal assignments.
-
-    Returns
-    -------
-    TagResult
-        The cell and the parameters it declares.
-
-    Raises
-    ------
-    PipelineError
-        When the notebook cannot be read, has no cell of literal assignments,
-        or ``index`` is not such a cell.
-    """
-    from pathlib import Path
-
-    import nbformat
-
-    file = Path(path)
-    try:
-        text = file.read_text(encoding="utf-8")
-        nb = nbformat.reads(text, as_version=nbformat.NO_CONVERT)
-    except (OSError, ValueError) as exc:
-        raise PipelineError(f"Cannot read notebook {file}: {exc}", path=str(file)) from None
-    tagged = tagged_index(nb)
-    if index is None:
-        index = tagged if tagged is not None else candidate_index(nb)
-    if index is None:
-        raise PipelineError(
-            f"{file} has no code cell made only of literal assignments (like `C = 1.0`) to "
-            "tag as 'parameters'; write one at the top.", path=str(file))
-    if not 0 <= index < len(nb.cells) or nb.cells[index].cell_type != "code":
-        raise PipelineError(f"Cell {index} of {file} is not a code cell.", path=str(file))
-    params = parse_parameters(cell_source(nb.cells[index]), where=f"{file} cell {index}")
-    if tagged == index:
-        return TagResult(str(file), index, False, params)
-    if tagged is not None:  # move the tag
-        tags = nb.cells[tagged].metadata["tags"]
-        tags.remove(TAG)
-        if not tags:
-            del nb.cells[tagged].metadata["tags"]
-    nb.cells[index].metadata.setdefault("tags", []).append(TAG)
-    out = nbformat.writes(nb, version=nbformat.NO_CONVERT)
-    if text.endswith("\n") and not out.endswith("\n"):  # pragma: no cover - nbformat adds it
-        out += "\n"
-    atomic_write(file, out, newline="")
-    return TagResult(str(file), index, True, params)

@@ -15,10 +15,15 @@ from ..conftest import git
 
 pytestmark = pytest.mark.slow
 
+#: the stage's ``cmd`` calls ``nbmlops`` and the CI script calls ``dvc``: scripts in this
+#: interpreter's bin folder, which need not be on PATH (a virtual environment not activated);
+#: what docs/pipelines.md tells users to do: put it on PATH
+_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+
 
 def _run(cmd: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=300,
-                          check=False, env={**os.environ, **env})
+                          check=False, env={**os.environ, "PATH": _PATH, **env})
     assert proc.returncode == 0, f"{cmd}\n{proc.stdout}\n{proc.stderr}"
     return proc
 

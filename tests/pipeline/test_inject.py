@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from papermill.translators import translate_parameters
 
 from nbmlops.exceptions import ParameterError
-from nbmlops.pipeline.inject import check_name, inject, render
-from nbmlops.pipeline.runner import load_params_file, prepare
+from nbmlops.pipeline.inject import check_parameter_name, inject, render
+from nbmlops.pipeline.plan import load_params_file, prepare
 
 from .conftest import write_notebook
 
@@ -49,7 +49,7 @@ def test_name_with_newline_and_code_is_refused(nb: Path) -> None:
 @pytest.mark.parametrize("name", ["class", "match", "None", "__builtins__", "1x", "a-b", "", 3])
 def test_keywords_and_non_identifiers_are_refused(name: Any) -> None:
     with pytest.raises(ParameterError):
-        check_name(name)
+        check_parameter_name(name)
 
 
 def test_yaml_binary_value_is_refused(nb: Path, project: Path) -> None:

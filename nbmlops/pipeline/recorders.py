@@ -1,13 +1,19 @@
-"""MLflow records of batch runs and sweeps (explicit client, thread-safe).
+"""MLflow records of batch runs and sweeps: one interface, three transports.
 
-The fluent ``mlflow.start_run`` API keeps one active run per thread and
-process; sweeps run several notebooks at once from threads, so everything
-here goes through :class:`mlflow.MlflowClient` with explicit run ids.
+Everything goes through :mod:`nbmlops.mlflow_gateway` (its client, retry cap
+and batched :func:`~nbmlops.mlflow_gateway.write` of a
+:class:`~nbmlops.run_record.RunRecord`) with explicit run ids: sweeps run
+several notebooks at once from threads, and the fluent ``mlflow.start_run``
+keeps one active run per thread.
 
-:class:`SidecarRecorder` does the same work in a helper process (this module
-run as a script, speaking JSON lines): importing MLflow takes seconds, and in
-a helper it happens on the other core while the kernel boots and papermill
-loads, instead of before them.
+Where the MLflow work happens is the transport (:func:`choose` picks it):
+
+- :class:`Recorder`, in this process, when MLflow is loaded here already;
+- :class:`KernelRecorder`, inside the notebook's own kernel, for notebooks
+  that load MLflow anyway: it is imported once for both;
+- :class:`SidecarRecorder`, in a helper process (:mod:`.recorder_serve`):
+  importing MLflow takes seconds, and in a helper it happens on the other core
+  while the kernel boots and papermill loads, instead of before them.
 """
 
 from __future__ import annotations
@@ -17,96 +23,118 @@ import math
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from nbmlops.config import NbmlopsConfig
+from nbmlops.exceptions import KernelDiedError, TrackingError
+from nbmlops.mlflow_gateway import client_for, ensure_experiment, log_files, write
+from nbmlops.run_record import RunRecord, now_ms
 
 _MAX_PARAM = 6000
+_MAX_TAG = 5000
+
+#: what :meth:`RecorderLike.end` returns: the run's metrics and its child run ids
+Ended = tuple[dict[str, float], list[str]]
 
 
-class Recorder:
-    """Create, fill and close MLflow runs in one experiment."""
+class RecorderLike(Protocol):
+    """What the runner and the sweep need from a recorder, whatever its transport."""
 
-    def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
-        from nbmlops.mlflow_gateway import client_for, use_store
+    @property
+    def experiment_id(self) -> str | None:
+        """The MLflow experiment id (known once the recorder reached the store)."""
 
-        self.experiment_id = use_store(config, experiment)
-        self.client = client_for(config.tracking_uri)
-
-    def start(self, name: str, tags: dict[str, str], parent_run_id: str | None = None) -> str:
-        """Create a RUNNING run and return its id."""
-        tags = dict(tags)
-        if parent_run_id:
-            tags["mlflow.parentRunId"] = parent_run_id
-        run = self.client.create_run(self.experiment_id, run_name=name, tags=tags)
-        return str(run.info.run_id)
-
-    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
-        """Log parameters (lists/dicts as JSON text)."""
-        from mlflow.entities import Param
-
-        items = [Param(k, param_text(v)) for k, v in params.items()]
-        if items:
-            self.client.log_batch(run_id, params=items)
-
-    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
-        """Log final metric values."""
-        import time
-
-        from mlflow.entities import Metric
-
-        now = int(time.time() * 1000)
-        items = [Metric(k, float(v), now, 0) for k, v in metrics.items()]
-        if items:
-            self.client.log_batch(run_id, metrics=items)
-
-    def finish(self, run_id: str, status: str, tags: dict[str, str] | None = None,
-               artifacts: list[Path] | list[str] | None = None) -> None:
-        """Attach artifacts and tags, then end the run with ``status``."""
-        for path in artifacts or []:
-            if Path(path).is_file():
-                self.client.log_artifact(run_id, str(path))
-        for key, value in (tags or {}).items():
-            self.client.set_tag(run_id, key, value[:5000])
-        self.client.set_terminated(run_id, status)
-
-    def children(self, run_id: str) -> list[Any]:
-        """Runs tagged with ``run_id`` as their parent, oldest first."""
-        runs = self.client.search_runs(
-            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
-            order_by=["attributes.start_time ASC"],
-        )
-        return list(runs)
+    @property
+    def sets_parent_env(self) -> bool:
+        """Whether :meth:`begin` sets ``NBMLOPS_PARENT_RUN_ID`` in the kernel itself."""
 
     def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
               params: dict[str, Any]) -> str:
-        """Start a run and log its parameters; return the run id."""
-        run_id = self.start(name, tags, parent_run_id)
-        self.log_params(run_id, params)
-        return run_id
+        """Create a RUNNING run with ``tags`` and ``params``; return its id."""
 
     def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
-            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+            tags: dict[str, str]) -> Ended:
+        """Log metrics (from ``metrics_path``, else the child runs), artifacts, tags; end."""
+
+    def finish(self, run_id: str, status: str, metrics: dict[str, float],
+               tags: dict[str, str]) -> None:
+        """End a run with the given metrics and tags (no artifacts, no child lookup)."""
+
+    def close(self) -> None:
+        """Release the transport."""
+
+
+def choose(config: NbmlopsConfig, experiment: str | None, km: Any = None) -> RecorderLike:
+    """The recorder for runs in ``experiment``: here, in the kernel ``km``, or in a helper.
+
+    Here when MLflow is loaded in this process already; in the kernel ``km``
+    when given (notebooks that load MLflow anyway); else in a helper process.
+    """
+    if "mlflow" in sys.modules:
+        return Recorder(config, experiment)
+    if km is not None:
+        return KernelRecorder(km, config, experiment)
+    return SidecarRecorder(config, experiment)
+
+
+class Recorder:
+    """Create, fill and close MLflow runs in one experiment, in this process."""
+
+    sets_parent_env = False
+
+    def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
+        self._config = config
+        self._experiment = experiment or config.experiment
+        self._client = client_for(config.tracking_uri)
+        self.experiment_id: str | None = ensure_experiment(
+            self._client, self._experiment, config.artifact_root)
+
+    def _record(self, **fields: Any) -> RunRecord:
+        return RunRecord(self._config.tracking_uri, self._experiment, self.experiment_id,
+                         **fields)
+
+    def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
+              params: dict[str, Any]) -> str:
+        """Create a RUNNING run and log its parameters (lists/dicts as JSON text)."""
+        record = self._record(run_name=name, parent_run_id=parent_run_id, tags=dict(tags),
+                              params={k: param_text(v) for k, v in params.items()})
+        return write(self._client, record, self._config.artifact_root, terminate=False)
+
+    def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
+            tags: dict[str, str]) -> Ended:
         """Log metrics (from ``metrics_path``, else the child runs), artifacts, end the run."""
         file_metrics = read_metrics(Path(metrics_path)) if metrics_path else {}
         child_metrics, child_ids = self.child_metrics(run_id)
         metrics = file_metrics or child_metrics
-        self.log_metrics(run_id, metrics)
-        self.finish(run_id, status, tags, [Path(a) for a in artifacts])
+        log_files(self._client, run_id, [Path(a) for a in artifacts])
+        self.finish(run_id, status, metrics, tags)
         return metrics, child_ids
+
+    def finish(self, run_id: str, status: str, metrics: dict[str, float],
+               tags: dict[str, str]) -> None:
+        """Log final ``metrics`` and ``tags``, then end the run with ``status``."""
+        now = now_ms()
+        record = self._record(run_id=run_id, status=status,
+                              metrics=[(k, float(v), now, 0) for k, v in metrics.items()],
+                              tags={k: v[:_MAX_TAG] for k, v in tags.items()})
+        write(self._client, record)
+
+    def child_metrics(self, run_id: str) -> Ended:
+        """Metrics of the child runs (later runs win) and their ids."""
+        runs = self._client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
+            order_by=["attributes.start_time ASC"])
+        metrics: dict[str, float] = {}
+        ids = []
+        for run in runs:
+            ids.append(str(run.info.run_id))
+            metrics.update(run.data.metrics)
+        return metrics, ids
 
     def close(self) -> None:
         """Nothing to release in-process."""
-
-    def child_metrics(self, run_id: str) -> tuple[dict[str, float], list[str]]:
-        """Metrics of the child runs (later runs win) and their ids."""
-        metrics: dict[str, float] = {}
-        ids = []
-        for run in self.children(run_id):
-            ids.append(run.info.run_id)
-            metrics.update(run.data.metrics)
-        return metrics, ids
 
 
 def param_text(value: Any) -> str:
@@ -142,17 +170,16 @@ class SidecarRecorder:
     threads share one helper, which also keeps SQLite writes in one process).
     """
 
-    def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
-        import threading
+    sets_parent_env = False
 
+    def __init__(self, config: NbmlopsConfig, experiment: str | None = None) -> None:
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "nbmlops.pipeline.record"], stdin=subprocess.PIPE,
+            [sys.executable, "-m", "nbmlops.pipeline.recorder_serve"], stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1)
         self._lock = threading.Lock()
         self.experiment_id: str | None = None
-        self._opening = {"op": "open", "config": config.to_dict(), "experiment": experiment}
-        self._send(self._opening)
+        self._send({"op": "open", "config": config.to_dict(), "experiment": experiment})
         self._opened = False
 
     def _send(self, message: dict[str, Any]) -> None:
@@ -161,8 +188,6 @@ class SidecarRecorder:
         self._proc.stdin.flush()
 
     def _read(self) -> dict[str, Any]:
-        from nbmlops.exceptions import TrackingError
-
         assert self._proc.stdout is not None
         line = self._proc.stdout.readline()
         if not line:
@@ -184,33 +209,21 @@ class SidecarRecorder:
             self._send({"op": op, "args": list(args)})
             return self._read()["result"]
 
-    def start(self, name: str, tags: dict[str, str], parent_run_id: str | None = None) -> str:
-        """As :meth:`Recorder.start`."""
-        return str(self._call("start", name, tags, parent_run_id))
-
-    def log_params(self, run_id: str, params: dict[str, Any]) -> None:
-        """As :meth:`Recorder.log_params`."""
-        self._call("log_params", run_id, params)
-
-    def log_metrics(self, run_id: str, metrics: dict[str, float]) -> None:
-        """As :meth:`Recorder.log_metrics`."""
-        self._call("log_metrics", run_id, metrics)
-
-    def finish(self, run_id: str, status: str, tags: dict[str, str] | None = None,
-               artifacts: list[str] | None = None) -> None:
-        """As :meth:`Recorder.finish`."""
-        self._call("finish", run_id, status, tags, [str(a) for a in artifacts or []])
-
     def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
               params: dict[str, Any]) -> str:
         """As :meth:`Recorder.begin`."""
         return str(self._call("begin", name, tags, parent_run_id, params))
 
     def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
-            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+            tags: dict[str, str]) -> Ended:
         """As :meth:`Recorder.end`."""
         metrics, ids = self._call("end", run_id, status, metrics_path, artifacts, tags)
         return dict(metrics), list(ids)
+
+    def finish(self, run_id: str, status: str, metrics: dict[str, float],
+               tags: dict[str, str]) -> None:
+        """As :meth:`Recorder.finish`."""
+        self._call("finish", run_id, status, metrics, tags)
 
     def close(self) -> None:
         """Stop the helper process."""
@@ -254,7 +267,8 @@ class KernelRecorder:
 
         request = json.dumps({"op": op, "args": args, "config": self._config.to_dict(),
                               "experiment": self._experiment})
-        expr = f"__import__('nbmlops.pipeline.record', fromlist=['_']).kernel_call({request!r})"
+        module = "nbmlops.pipeline.recorder_serve"
+        expr = f"__import__({module!r}, fromlist=['_']).kernel_call({request!r})"
         body = json.loads(kernel_eval(self._km, expr))
         self.experiment_id = body["experiment_id"]
         return body["result"]
@@ -262,18 +276,14 @@ class KernelRecorder:
     def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
               params: dict[str, Any]) -> str:
         """As :meth:`Recorder.begin`; also sets ``NBMLOPS_PARENT_RUN_ID`` in the kernel."""
-        from nbmlops.exceptions import KernelDiedError
-
         try:
             return str(self._call("begin", [name, tags, parent_run_id, params]))
         except (KernelDiedError, RuntimeError):  # record it anyway; the run reports the death
             return self._local().begin(name, tags, parent_run_id, params)
 
     def end(self, run_id: str, status: str, metrics_path: str | None, artifacts: list[str],
-            tags: dict[str, str]) -> tuple[dict[str, float], list[str]]:
+            tags: dict[str, str]) -> Ended:
         """As :meth:`Recorder.end` (in this process when the kernel is gone)."""
-        from nbmlops.exceptions import KernelDiedError
-
         if tags.get("nbmlops.status") in {"ok", "failed"} and self._fallback is None:
             try:
                 metrics, ids = self._call("end", [run_id, status, metrics_path, artifacts, tags])
@@ -282,61 +292,10 @@ class KernelRecorder:
                 pass
         return self._local().end(run_id, status, metrics_path, artifacts, tags)
 
+    def finish(self, run_id: str, status: str, metrics: dict[str, float],
+               tags: dict[str, str]) -> None:
+        """As :meth:`Recorder.finish` (in this process: the kernel may be gone)."""
+        self._local().finish(run_id, status, metrics, tags)
+
     def close(self) -> None:
         """Nothing to release (the kernel is stopped by the runner)."""
-
-
-_IN_KERNEL: dict[str, Recorder] = {}
-
-
-def kernel_call(request: str) -> str:
-    """Run one :class:`Recorder` method inside a kernel (see :class:`KernelRecorder`)."""
-    import os
-
-    body = json.loads(request)
-    key = json.dumps([body["config"], body["experiment"]], sort_keys=True)
-    if key not in _IN_KERNEL:
-        _IN_KERNEL[key] = Recorder(NbmlopsConfig(**body["config"]), body["experiment"])
-    recorder = _IN_KERNEL[key]
-    from nbmlops.mlflow_gateway import few_retries
-
-    with few_retries():  # a server that died mid-run fails in seconds, not minutes
-        result = getattr(recorder, body["op"])(*body["args"])
-    if body["op"] == "begin":
-        os.environ["NBMLOPS_PARENT_RUN_ID"] = result
-    return json.dumps({"result": result, "experiment_id": recorder.experiment_id})
-
-
-def _serve() -> None:
-    """Helper-process loop: one JSON request per line, one JSON reply per line."""
-    import os
-
-    from nbmlops.mlflow_gateway import few_retries
-
-    with few_retries():  # a server that dies mid-run fails in seconds, not minutes
-        _answer_all()
-    # every request was answered (runs written); skip the slow interpreter teardown
-    os._exit(0)
-
-
-def _answer_all() -> None:
-    recorder: Recorder | None = None
-    for line in sys.stdin:
-        request = json.loads(line)
-        try:
-            if request["op"] == "open":
-                config = NbmlopsConfig(**dict(request["config"]))
-                recorder = Recorder(config, request.get("experiment"))
-                reply: dict[str, Any] = {"result": None}
-            else:
-                assert recorder is not None
-                reply = {"result": getattr(recorder, request["op"])(*request["args"])}
-            reply["experiment_id"] = recorder.experiment_id
-        except Exception as exc:  # reported to the runner, which raises TrackingError
-            reply = {"error": f"{type(exc).__name__}: {exc}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    _serve()

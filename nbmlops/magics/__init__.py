@@ -22,7 +22,7 @@ from typing import Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
-from traitlets import Bool, Unicode
+from traitlets import Bool, MetaHasTraits, Unicode
 
 from nbmlops.config import KEYS, NbmlopsConfig, help_text, is_bool_key, load_config
 from nbmlops.exceptions import NbmlopsError
@@ -163,7 +163,8 @@ class _MLOpsBase(Magics):
 
 
 #: the magics class: :class:`_MLOpsBase` plus one trait per config setting
-MLOps = magics_class(type(_MLOpsBase)("MLOps", (_MLOpsBase,), {
+# (built with traitlets' metaclass, which turns the trait objects into descriptors)
+MLOps: type[_MLOpsBase] = magics_class(MetaHasTraits("MLOps", (_MLOpsBase,), {
     "__doc__": _MLOpsBase.__doc__, "__module__": __name__, **_config_traits()}))
 
 

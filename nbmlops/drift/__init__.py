@@ -24,6 +24,8 @@ _LAZY: dict[str, str] = {
     "DriftConfig": "nbmlops.drift.config:DriftConfig",
     "MethodSpec": "nbmlops.drift.config:MethodSpec",
     "run_gate": "nbmlops.drift.gate:run_gate",
+    "GateOptions": "nbmlops.drift.gate:GateOptions",
+    "DriftMonitor": "nbmlops.drift.monitor:DriftMonitor",
 }
 
 __all__ = sorted(_LAZY)

@@ -70,6 +70,7 @@ class Accumulator:
             self._add_window(int(ids[chunk[0]]), df.take(chunk))
 
     def check_columns(self, df: Any) -> None:
+        """Note missing, duplicate and extra columns of the current data (once, first batch)."""
         self.seen_columns = True
         names = [str(c) for c in df.columns]
         dups = {c for c in names if names.count(c) > 1}

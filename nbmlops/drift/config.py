@@ -152,7 +152,7 @@ class DriftConfig:
 
     @classmethod
     def coerce(cls, config: DriftConfig | dict[str, Any] | str | os.PathLike[str]) -> DriftConfig:
-        """``config`` as a :class:`DriftConfig`: itself, built from its dict form, or a YAML path."""
+        """``config`` as a :class:`DriftConfig`: itself, from its dict form, or a YAML path."""
         if isinstance(config, DriftConfig):
             return config
         if isinstance(config, dict):

@@ -28,7 +28,7 @@ from nbmlops.fileio import atomic_write
 
 
 class ReferenceProfile(ProfileData):
-    """A fitted reference (see :mod:`nbmlops.drift.profile_data`). Build with :func:`fit_reference`."""
+    """A fitted reference (:mod:`nbmlops.drift.profile_data`); build with :func:`fit_reference`."""
 
     def compare(self, current: Any, **kwargs: Any) -> Any:
         """Compare ``current`` with this reference (:func:`nbmlops.drift.engine.compare`)."""

@@ -38,13 +38,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbmlops import gates
 from nbmlops.drift import evaluate, page, text
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.profile_data import profile_of
 from nbmlops.drift.results import FeatureResult, WindowResult, clean
 from nbmlops.fileio import atomic_write
 
-_SEVERITY = {"ok": 0, "skipped": 0, "error": 0, "warn": 1, "drift": 2}
+#: severity of the verdicts that can fail the CI gate (``fail_on``)
+FAIL_LEVELS = {"warn": 1, "drift": 2}
 
 
 @dataclass
@@ -87,10 +89,7 @@ class DriftReport:
 
     def exit_code(self, fail_on: str = "drift") -> int:
         """CLI gate exit code: 0 pass, 1 fail (drift, or warn with ``fail_on='warn'``), 2 error."""
-        if self.verdict == "error":
-            return 2
-        level = _SEVERITY.get(self.verdict, 0)
-        return 1 if level >= (1 if fail_on == "warn" else 2) else 0
+        return gates.exit_code(self.verdict, fail_on, FAIL_LEVELS)
 
     # -- re-derivation (no raw data) ------------------------------------------
     @classmethod

@@ -13,7 +13,8 @@ import click
 @click.option("--window", "-w", default=None,
               help="Per-window verdicts: a frequency on --time-column ('1h', '1D', '7D') or a "
                    "row count.")
-@click.option("--time-column", "-t", default=None, help="Timestamp column for --window.")
+@click.option("--time-column", "-t", default=None,
+              help="Timestamp column for --window (default: the profile's, else 'ts').")
 @click.option("--config", "-c", "config", default=None,
               help="Drift YAML (default: the project's drift.yaml when present).")
 @click.option("--fail-on", type=click.Choice(["drift", "warn"]), default="drift",
@@ -43,13 +44,22 @@ def drift(reference: str, current: tuple[str, ...], window: str | None, time_col
     snapshot name (several paths are read as one dataset). Every run is
     appended to the audit log.
     """
-    from nbmlops.drift.gate import run_gate
+    from nbmlops.drift.gate import GateOptions, run_gate
+    from nbmlops.exceptions import NbmlopsError
+    from nbmlops.gates import error_exit_code
 
     cur: object = current[0] if len(current) == 1 else list(current)
-    result = run_gate(reference, cur, config=config, window=window, time_column=time_column,
-                      fail_on=fail_on, fmt=fmt, output=output, log_mlflow=log_mlflow,
-                      on_drift=on_drift, audit_log=audit_log, target=target,
-                      prediction=prediction, exclude=list(exclude) or None)
+    options = GateOptions(config=config, window=window, time_column=time_column,
+                          fail_on=fail_on, fmt=fmt, output=output, log_mlflow=log_mlflow,
+                          on_drift=on_drift, audit_log=audit_log, target=target,
+                          prediction=prediction, exclude=list(exclude) or None)
+    try:
+        result = run_gate(reference, cur, options)
+    except NbmlopsError:
+        raise
+    except Exception as exc:  # a crash is not "the gate fired": never exit 1
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(error_exit_code(exc))
     if output is None:
         click.echo(result.text)
     else:

@@ -150,6 +150,17 @@ class DriftConfig:
         value = float(value) if name == "threshold" else value
         return self.replace(**{kind: dataclasses.replace(getattr(self, kind), **{name: value})})
 
+    def settings(self) -> dict[str, Any]:
+        """Global settings by :meth:`with_setting` key (a calibrated threshold is None)."""
+        n, c = self.spec_for("", "numeric"), self.spec_for("", "categorical")
+        out: dict[str, Any] = {"alpha": self.alpha, "drift_share": self.drift_share,
+                               "multiple_testing": self.multiple_testing}
+        for kind, spec in (("numeric", n), ("categorical", c)):
+            out[f"{kind}_test"], out[f"{kind}_effect"] = spec.test, spec.effect
+            thr = spec.threshold
+            out[f"{kind}_threshold"] = float(thr) if isinstance(thr, int | float) else None
+        return out
+
     @classmethod
     def coerce(cls, config: DriftConfig | dict[str, Any] | str | os.PathLike[str]) -> DriftConfig:
         """``config`` as a :class:`DriftConfig`: itself, from its dict form, or a YAML path."""

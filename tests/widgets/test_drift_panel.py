@@ -127,7 +127,7 @@ def test_header_and_table_ranked_by_severity(panel: Any, report: Any) -> None:
 
 
 def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> None:
-    from nbmlops.widgets.figures import ks_distance
+    from nbmlops.drift.figures import ks_distance
 
     amount = report.features["amount"]
     figs = panel.figures
@@ -210,7 +210,7 @@ def test_no_labels_says_so(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]
 def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from nbmlops.drift import engine, evaluate, sources
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -259,7 +259,7 @@ def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_pat
 
 def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     data[1].to_parquet(tmp_path / "log.parquet")
     drift_panel(profile, tmp_path / "log.parquet", time_column="ts", window="1D")
@@ -269,7 +269,7 @@ def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_p
 
 def test_a_report_saved_as_json_reopens_fully_interactive(report: Any, tmp_path: Path) -> None:
     from nbmlops.drift.report import DriftReport
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     report.to_json(tmp_path / "report.json")
     panel = drift_panel(DriftReport.from_json(tmp_path / "report.json"))
@@ -385,7 +385,7 @@ def test_export_config_is_what_the_ci_gate_reads(panel: Any, profile: Any, data:
 
 def test_config_file_is_picked_up(report: Any, project: Path) -> None:
     from nbmlops.drift.config import MethodSpec
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cfg = report.config.replace(numeric=report.config.numeric.merged(MethodSpec(threshold=9.0)))
     cfg.save(project / "drift.yaml")
@@ -411,7 +411,7 @@ def _csv_lines(df: pd.DataFrame, header: bool) -> str:
 
 
 def test_log_tail_reads_only_new_rows(tmp_path: Path, data: Any) -> None:
-    from nbmlops.widgets.live import LogTail
+    from nbmlops.drift.tail import LogTail
 
     cur = data[1]
     log = tmp_path / "log.csv"
@@ -440,7 +440,7 @@ def test_log_tail_reads_only_new_rows(tmp_path: Path, data: Any) -> None:
 
 
 def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path: Path) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cur = data[1]
     log = tmp_path / "live.csv"
@@ -465,7 +465,7 @@ def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path
 
 def test_live_read_error_is_shown_and_polling_goes_on(profile: Any, data: Any,
                                                      tmp_path: Path) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cur = data[1]
     log = tmp_path / "live.csv"

@@ -15,12 +15,12 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from nbmlops import gates
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.inputs import input_hash, resolve_config, resolve_reference
 from nbmlops.drift.report import FAIL_LEVELS
 from nbmlops.drift.windows import default_time_column
 from nbmlops.exceptions import DriftError
+from nbmlops.gates import AuditLog, Finish, GateResult, audited, finish
 
 DEFAULT_AUDIT_LOG = ".nbmlops/drift_audit.jsonl"
 FORMATS = ("json", "md", "html")
@@ -75,7 +75,7 @@ class GateOptions:
 
 
 def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
-             project: Any = None, **kwargs: Any) -> gates.GateResult:
+             project: Any = None, **kwargs: Any) -> GateResult:
     """Run the drift gate (the plain API behind ``nbmlops drift``).
 
     Parameters
@@ -102,13 +102,13 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
                          parameter=sorted(kwargs)[0])
     opts = options or GateOptions(**kwargs)
     proj = project or load_config()
-    audit = gates.AuditLog(opts.audit_log or proj.path(DEFAULT_AUDIT_LOG))
+    audit = AuditLog(opts.audit_log or proj.path(DEFAULT_AUDIT_LOG))
     record: dict[str, Any] = {
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
         "reference": {"arg": _arg(reference)}, "current": {"arg": _arg(current)},
         "window": opts.window, "fail_on": opts.fail_on,
     }
-    with gates.audited(record, audit):
+    with audited(record, audit):
         report = _compare(reference, current, opts, proj, record)
     text = render(report, opts.fmt)
     record.update(
@@ -120,8 +120,8 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
     if opts.log_mlflow:
         html = text if opts.fmt == "html" else None
         record["mlflow_run_id"] = log_to_mlflow(report, proj, html)
-    how = gates.Finish(audit, proj.project_root, opts.output, opts.on_drift, "on_drift")
-    return gates.finish(record, text, report.exit_code(opts.fail_on), how, report)
+    how = Finish(audit, proj.project_root, opts.output, opts.on_drift, "on_drift")
+    return finish(record, text, report.exit_code(opts.fail_on), how, report)
 
 
 def _compare(reference: Any, current: Any, opts: GateOptions, proj: Any,

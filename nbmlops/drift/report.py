@@ -38,12 +38,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbmlops import gates
 from nbmlops.drift import evaluate, page, text
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.profile_data import profile_of
 from nbmlops.drift.results import FeatureResult, WindowResult, clean
 from nbmlops.fileio import atomic_write
+from nbmlops.gates import exit_code as gate_exit_code
 
 #: severity of the verdicts that can fail the CI gate (``fail_on``)
 FAIL_LEVELS = {"warn": 1, "drift": 2}
@@ -89,7 +89,7 @@ class DriftReport:
 
     def exit_code(self, fail_on: str = "drift") -> int:
         """CLI gate exit code: 0 pass, 1 fail (drift, or warn with ``fail_on='warn'``), 2 error."""
-        return gates.exit_code(self.verdict, fail_on, FAIL_LEVELS)
+        return gate_exit_code(self.verdict, fail_on, FAIL_LEVELS)
 
     # -- re-derivation (no raw data) ------------------------------------------
     @classmethod

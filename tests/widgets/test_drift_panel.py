@@ -410,35 +410,6 @@ def _csv_lines(df: pd.DataFrame, header: bool) -> str:
     return df.to_csv(index=False, header=header)
 
 
-def test_log_tail_reads_only_new_rows(tmp_path: Path, data: Any) -> None:
-    from nbmlops.drift.tail import LogTail
-
-    cur = data[1]
-    log = tmp_path / "log.csv"
-    log.write_text(_csv_lines(cur.iloc[:100], True))
-    tail = LogTail(log)
-    first = tail.read_new()
-    assert sum(map(len, first)) == 100
-    assert tail.read_new() == []  # nothing new
-    text = _csv_lines(cur.iloc[100:150], False)
-    with log.open("a") as fh:
-        fh.write(text + text.splitlines()[0][:10])  # 50 rows and half a line
-    new = tail.read_new()
-    assert sum(map(len, new)) == 50
-    assert new[0]["amount"].tolist() == pytest.approx(cur["amount"].iloc[100:150].tolist())
-    with log.open("a") as fh:
-        fh.write(text.splitlines()[0][10:] + "\n")  # the line completes
-    assert sum(map(len, tail.read_new())) == 1
-    # a folder: new Parquet files are read once each
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    cur.iloc[:30].to_parquet(folder / "a.parquet")
-    tail = LogTail(folder)
-    assert sum(map(len, tail.read_new())) == 30
-    cur.iloc[30:50].to_parquet(folder / "b.parquet")
-    assert sum(map(len, tail.read_new())) == 20 and tail.rows_read == 50
-
-
 def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path: Path) -> None:
     from nbmlops.widgets.drift import drift_panel
 

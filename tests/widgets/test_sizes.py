@@ -93,9 +93,9 @@ def test_report_to_html_is_standalone_offline_under_5mb(executed: tuple[Path, An
 def test_static_fallback_stays_small_with_many_features() -> None:
     import numpy as np
     import pandas as pd
-    from nbmlops.widgets.panel_html import static_html
 
     from nbmlops.drift.profile import fit_reference
+    from nbmlops.widgets.panel_html import static_html
 
     rng = np.random.default_rng(1)
     cols = {f"f{i:03d}": rng.normal(0, 1, 500) for i in range(150)}

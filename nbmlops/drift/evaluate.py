@@ -213,8 +213,8 @@ def _fill_stats(r: FeatureResult, col: dict[str, Any], summ: dict[str, Any], fki
         r.bins = BinData(labels=labels, edges=edges, ref_counts=s["ref_bins"].tolist(),
                          cur_counts=s["cur_bins"].tolist(), psi_contrib=s["psi_terms"].tolist())
         r.ecdf = st.ecdf_points(col, summ)
-        keys = ("ks", "ks_p", "wasserstein", "wasserstein_raw", "psi", "js", "hellinger", "tvd",
-                "chi2", "chi2_p", "mean_cur", "mean_shift")
+        keys: tuple[str, ...] = ("ks", "ks_p", "wasserstein", "wasserstein_raw", "psi", "js",
+                                 "hellinger", "tvd", "chi2", "chi2_p", "mean_cur", "mean_shift")
     else:
         s = st.categorical_stats(col, summ)
         r.bins = BinData(labels=s["labels"], edges=None, ref_counts=s["ref_bins"].tolist(),
@@ -239,15 +239,17 @@ def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> 
         r.statistic, r.p_value = s["chi2"], s["chi2_p"]
     elif test == "ks+chi2":
         r.statistic = s["ks"]
-        r.p_value = min(1.0, 2 * min(s["ks_p"], s["chi2_p"]))
+        r.p_value = min(1.0, 2 * min(_finite(s, "ks_p"), _finite(s, "chi2_p")))
     else:
         r.p_value = None
     r.effect_name = spec.effect
-    if spec.effect not in s:
+    effect = s.get(spec.effect)
+    if effect is None:
         r.status = "error"
-        r.reason = f"effect {spec.effect!r} is not available for a {fkind} column"
+        r.reason = (f"effect {spec.effect!r} is not available for a {fkind} column"
+                    if spec.effect not in s else f"effect {spec.effect!r} is not finite")
         return
-    r.effect = s[spec.effect]
+    r.effect = effect
     thr = spec.threshold
     if thr == "calibrated":
         cal = col.get("calibrated", {}).get(spec.effect)
@@ -257,9 +259,17 @@ def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> 
                         "it with calibrate=True")
             return
         thr = cal
-    r.threshold = float(thr)
-    r.score = r.effect / r.threshold if r.threshold > 0 else (np.inf if r.effect > 0 else 0.0)
+    r.threshold = threshold = float(thr)
+    r.score = effect / threshold if threshold > 0 else (np.inf if effect > 0 else 0.0)
     r.status = "pending"
+
+
+def _finite(stats: dict[str, float | None], key: str) -> float:
+    """A statistic that is finite whenever its test ran (``ValueError`` otherwise)."""
+    value = stats[key]
+    if value is None:
+        raise ValueError(f"statistic {key} is not finite")
+    return value
 
 
 def correct(results: list[FeatureResult], method: str) -> None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nbmlops.drift.config import DriftConfig
+from nbmlops.drift.engine import compare
 from nbmlops.drift.inputs import input_hash, resolve_config, resolve_reference
 from nbmlops.drift.report import FAIL_LEVELS
 from nbmlops.drift.windows import default_time_column
@@ -135,8 +136,8 @@ def _compare(reference: Any, current: Any, opts: GateOptions, proj: Any,
     record["reference"]["hash"] = profile.digest()
     record["current"]["hash"] = input_hash(current)
     tcol = default_time_column(profile, opts.window, opts.time_column)
-    return profile.compare(current, time_column=tcol, window=opts.window, config=cfg,
-                           progress=False)
+    return compare(profile, current, time_column=tcol, window=opts.window, config=cfg,
+                   progress=False)
 
 
 def render(report: Any, fmt: str) -> str:

@@ -109,7 +109,7 @@ def input_hash(data: Any) -> str | None:
         return src.snapshot_digest(data)
     if isinstance(data, str | os.PathLike | list | tuple):
         h = hashlib.blake2b(digest_size=16)
-        for p in src.expand_paths(list(data) if isinstance(data, tuple) else data):
+        for p in src.expand_paths(data):
             h.update(p.name.encode())
             with open(p, "rb") as fh:
                 while chunk := fh.read(1 << 20):

@@ -73,7 +73,7 @@ class ProfileData:
         for name, col in d["columns"].items():
             c = dict(col)
             if "cells" in c:
-                c["cells"] = from_jsonable(c["cells"])["cells"]
+                c["cells"] = (from_jsonable(c["cells"]) or {})["cells"]
                 c["grid"] = np.asarray(c["grid"], dtype="float64")
             cols[name] = c
         return cls(columns=cols, n_rows=d["n_rows"], target=d.get("target"),

@@ -69,7 +69,7 @@ class DriftReport:
     window_spec: str | None = None
     time_column: str | None = None
     prediction: FeatureResult | None = None
-    performance: dict[str, dict[str, float | None]] | None = None
+    performance: dict[str, dict[str, float | None] | None] | None = None
     ranking: list[str] = field(default_factory=list)
     ranking_importance: list[str] | None = None
     sources: dict[str, Any] = field(default_factory=dict)

@@ -1,10 +1,7 @@
 """The drift panel: an ipywidgets view of a :class:`~nbmlops.drift.report.DriftReport`.
 
-Built by :func:`nbmlops.widgets.drift.drift_panel` (``nbmlops.drift_panel``):
-
->>> panel = nbmlops.drift_panel(profile, live_df, time_column="ts", window="1D")  # doctest: +SKIP
-
-What it shows (all from the report's cached summaries, never raw rows):
+Built by :func:`nbmlops.widgets.drift.drift_panel` (``nbmlops.drift_panel``). It
+shows, from the report's cached summaries (never raw rows):
 
 - a header with the dataset verdict, period and windows, row counts and thresholds;
 - the feature table ranked by severity (status badges, sparklines over windows,

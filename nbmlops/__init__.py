@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {
     "run_notebook": "nbmlops.pipeline.runner:run_notebook",
     "sweep": "nbmlops.pipeline.sweep:sweep",
     "export": "nbmlops.pipeline.export:export",
-    "drift_panel": "nbmlops.widgets.drift_panel:drift_panel",
+    "drift_panel": "nbmlops.widgets.drift:drift_panel",
     "load_config": "nbmlops.config:load_config",
     "NbmlopsError": "nbmlops.exceptions:NbmlopsError",
 }

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "pipeline": ("nbmlops.cli.pipeline:pipeline", "Notebook pipeline helpers (init)."),
     "ci": ("nbmlops.cli.pipeline:ci", "Write a ready CI workflow."),
     "drift": ("nbmlops.cli.drift:drift", "Drift gate: compare current data to a reference."),
+    "audit": ("nbmlops.cli.audit:audit", "Verify a gate's hash-chained audit log."),
 }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
@@ -13,7 +14,8 @@ import click
 @click.option("--window", "-w", default=None,
               help="Per-window verdicts: a frequency on --time-column ('1h', '1D', '7D') or a "
                    "row count.")
-@click.option("--time-column", "-t", default=None, help="Timestamp column for --window.")
+@click.option("--time-column", "-t", default=None,
+              help="Timestamp column for --window (default: the profile's, else 'ts').")
 @click.option("--config", "-c", "config", default=None,
               help="Drift YAML (default: the project's drift.yaml when present).")
 @click.option("--fail-on", type=click.Choice(["drift", "warn"]), default="drift",
@@ -32,10 +34,7 @@ import click
 @click.option("--prediction", default=None, help="Model output column (when REF is data).")
 @click.option("--exclude", "-x", multiple=True,
               help="Column to leave out (repeatable; when REF is data), e.g. an id column.")
-def drift(reference: str, current: tuple[str, ...], window: str | None, time_column: str | None,
-          config: str | None, fail_on: str, fmt: str, output: str | None, log_mlflow: bool,
-          on_drift: str | None, audit_log: str | None, target: str | None,
-          prediction: str | None, exclude: tuple[str, ...]) -> None:
+def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     """Compare CURRENT data with REFERENCE and exit 0 (no drift), 1 (drift) or 2 (bad input).
 
     REFERENCE is a saved profile JSON, a Parquet/CSV/JSONL file, folder or glob,
@@ -43,17 +42,24 @@ def drift(reference: str, current: tuple[str, ...], window: str | None, time_col
     snapshot name (several paths are read as one dataset). Every run is
     appended to the audit log.
     """
-    from nbmlops.drift.gate import run_gate
+    from nbmlops.drift.gate import GateOptions, run_gate
+    from nbmlops.exceptions import NbmlopsError
+    from nbmlops.gates import error_exit_code
 
     cur: object = current[0] if len(current) == 1 else list(current)
-    result = run_gate(reference, cur, config=config, window=window, time_column=time_column,
-                      fail_on=fail_on, fmt=fmt, output=output, log_mlflow=log_mlflow,
-                      on_drift=on_drift, audit_log=audit_log, target=target,
-                      prediction=prediction, exclude=list(exclude) or None)
-    if output is None:
+    options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})
+    try:
+        result = run_gate(reference, cur, options)
+    except NbmlopsError:
+        raise
+    except Exception as exc:  # a crash is not "the gate fired": never exit 1
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(error_exit_code(exc))
+    if options.output is None:
         click.echo(result.text)
     else:
-        click.echo(f"{result.report.verdict}: {result.report.reason} (report: {output})")
+        click.echo(f"{result.report.verdict}: {result.report.reason} "
+                   f"(report: {options.output})")
     if result.audit.get("on_drift"):
         hook = result.audit["on_drift"]
         click.echo(f"on-drift: {hook['command']!r} exited {hook.get('returncode')}", err=True)

@@ -18,12 +18,14 @@ _LAZY: dict[str, str] = {
     "load_profile": "nbmlops.drift.profile:load_profile",
     "compare": "nbmlops.drift.engine:compare",
     "DriftReport": "nbmlops.drift.report:DriftReport",
-    "FeatureResult": "nbmlops.drift.report:FeatureResult",
-    "WindowResult": "nbmlops.drift.report:WindowResult",
-    "BinData": "nbmlops.drift.report:BinData",
+    "FeatureResult": "nbmlops.drift.results:FeatureResult",
+    "WindowResult": "nbmlops.drift.results:WindowResult",
+    "BinData": "nbmlops.drift.results:BinData",
     "DriftConfig": "nbmlops.drift.config:DriftConfig",
     "MethodSpec": "nbmlops.drift.config:MethodSpec",
     "run_gate": "nbmlops.drift.gate:run_gate",
+    "GateOptions": "nbmlops.drift.gate:GateOptions",
+    "DriftMonitor": "nbmlops.drift.monitor:DriftMonitor",
 }
 
 __all__ = sorted(_LAZY)

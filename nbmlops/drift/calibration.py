@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from nbmlops.drift import stats as st
+from nbmlops.drift.accumulator import summarise_column
 from nbmlops.exceptions import DriftError
 
 NUMERIC_EFFECTS = ("wasserstein", "psi", "js", "hellinger", "ks")
@@ -24,8 +25,6 @@ CATEGORICAL_EFFECTS = ("tvd", "psi", "js", "hellinger")
 
 def calibrate_profile(profile: Any, df: Any, n_chunks: int = 10, k: float = 3.0) -> None:
     """Fill ``column["calibrated"]`` of every judged column of ``profile`` in place."""
-    from nbmlops.drift.engine import summarise_column
-
     if n_chunks < 2:
         raise DriftError("calibration needs n_chunks >= 2.", parameter="n_chunks")
     bounds = np.linspace(0, len(df), n_chunks + 1).astype(int)

@@ -119,6 +119,57 @@ class DriftConfig:
         features[name] = dataclasses.replace(old, **spec)
         return self.replace(features=features)
 
+    def with_setting(self, key: str, value: Any, feature: str | None = None) -> DriftConfig:
+        """A copy with the one setting ``key`` changed, every other rule untouched.
+
+        Parameters
+        ----------
+        key
+            ``alpha``, ``drift_share``, ``multiple_testing``, ``<kind>_<field>``
+            (``numeric_threshold``, ``categorical_effect``, ...) or
+            ``feature_threshold`` (the threshold of ``feature``).
+        value
+            The new value (thresholds, alpha and drift share are made floats).
+        feature
+            The feature ``feature_threshold`` applies to (None: no change).
+
+        Returns
+        -------
+        DriftConfig
+            The validated copy (a bad value raises :class:`ConfigError`).
+        """
+        if key in ("alpha", "drift_share"):
+            return self.replace(**{key: float(value)})
+        if key == "multiple_testing":
+            return self.replace(multiple_testing=value)
+        if key == "feature_threshold":
+            return self.with_feature(feature, threshold=float(value)) if feature else self
+        kind, _, name = key.partition("_")  # numeric_effect, categorical_threshold ...
+        if kind not in ("numeric", "categorical") or name not in _SPEC_KEYS:
+            raise ConfigError(f"Unknown drift setting {key!r}.", key=key)
+        value = float(value) if name == "threshold" else value
+        return self.replace(**{kind: dataclasses.replace(getattr(self, kind), **{name: value})})
+
+    def settings(self) -> dict[str, Any]:
+        """Global settings by :meth:`with_setting` key (a calibrated threshold is None)."""
+        n, c = self.spec_for("", "numeric"), self.spec_for("", "categorical")
+        out: dict[str, Any] = {"alpha": self.alpha, "drift_share": self.drift_share,
+                               "multiple_testing": self.multiple_testing}
+        for kind, spec in (("numeric", n), ("categorical", c)):
+            out[f"{kind}_test"], out[f"{kind}_effect"] = spec.test, spec.effect
+            thr = spec.threshold
+            out[f"{kind}_threshold"] = float(thr) if isinstance(thr, int | float) else None
+        return out
+
+    @classmethod
+    def coerce(cls, config: DriftConfig | dict[str, Any] | str | os.PathLike[str]) -> DriftConfig:
+        """``config`` as a :class:`DriftConfig`: itself, from its dict form, or a YAML path."""
+        if isinstance(config, DriftConfig):
+            return config
+        if isinstance(config, dict):
+            return cls.from_dict(config)
+        return cls.load(config)
+
     # -- (de)serialisation ----------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain dict (the YAML form)."""
@@ -222,8 +273,8 @@ def _check(cfg: DriftConfig) -> None:
     if not 0 < float(cfg.warn_ratio) <= 1:
         raise ConfigError(f"warn_ratio must be in (0, 1], got {cfg.warn_ratio!r}.",
                           key="warn_ratio")
-    specs = [("numeric", cfg.numeric, "numeric")]
-    specs += [("categorical", cfg.categorical, "categorical")]
+    specs: list[tuple[str, MethodSpec, str | None]] = [
+        ("numeric", cfg.numeric, "numeric"), ("categorical", cfg.categorical, "categorical")]
     specs += [(f"features.{k}", v, None) for k, v in cfg.features.items()]
     for where, spec, kind in specs:
         tests = NUMERIC_TESTS if kind == "numeric" else (

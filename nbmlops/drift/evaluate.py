@@ -19,7 +19,9 @@ import numpy as np
 
 from nbmlops.drift import stats as st
 from nbmlops.drift.config import DriftConfig
-from nbmlops.drift.report import BinData, DriftReport, FeatureResult, WindowResult
+from nbmlops.drift.performance import merge_perf, metrics
+from nbmlops.drift.profile_data import profile_of
+from nbmlops.drift.results import BinData, FeatureResult, WindowResult
 from nbmlops.drift.summaries import from_jsonable, merge
 
 MIN_COUNT = 20
@@ -50,24 +52,8 @@ def _stats_memo(profile_state: Any, windows: list[dict[str, Any]]) -> dict[str, 
 JUDGED = ("ok", "warn", "drift")
 
 
-def profile_of(state: dict[str, Any]) -> Any:
-    """The :class:`ReferenceProfile` in ``state`` (decoded once and cached)."""
-    from nbmlops.drift.profile import ReferenceProfile
-
-    prof = state["profile"]
-    if isinstance(prof, ReferenceProfile):
-        return prof
-    cached = state.get("_profile_obj")
-    if cached is None:
-        cached = ReferenceProfile.from_dict(prof)
-        state["_profile_obj"] = cached
-    return cached
-
-
 def merge_windows(windows: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, int]:
     """Merged column summaries, performance summary and row count of ``windows``."""
-    from nbmlops.drift.performance import merge_perf
-
     cols: dict[str, Any] = {}
     perf = None
     n = 0
@@ -80,39 +66,43 @@ def merge_windows(windows: list[dict[str, Any]]) -> tuple[dict[str, Any], Any, i
 
 
 def evaluate_state(state: dict[str, Any], config: DriftConfig,
-                   keys: list[str] | None = None) -> DriftReport:
-    """Build a :class:`DriftReport` from summaries under ``config``."""
-    from nbmlops.drift.performance import metrics
+                   keys: list[str] | None = None) -> dict[str, Any]:
+    """Judge the summaries in ``state`` under ``config``: the fields of a :class:`DriftReport`.
 
+    Parameters
+    ----------
+    state
+        What :meth:`Accumulator.state` returns (or a report's saved ``state``).
+    config
+        The rules in force.
+    keys
+        Windows making up the whole-period result (None: all of them).
+
+    Returns
+    -------
+    dict
+        Keyword arguments of :class:`~nbmlops.drift.report.DriftReport`.
+    """
     profile = profile_of(state)
     all_windows = state["windows"]
     chosen = all_windows if keys is None else [w for w in all_windows if w["key"] in set(keys)]
     errors = state.get("column_errors", {})
-    cols, perf, n_cur = merge_windows(chosen)
     if state.get("time_column") in profile.columns:
         errors = {**errors, state["time_column"]: "time column of the windows"}
+    cols, perf, n_cur = merge_windows(chosen)
     features, pred = evaluate_columns(profile, cols, config, errors,
                                       _stats_memo(state["profile"], chosen))
     verdict, reason = dataset_verdict(features, pred, config)
-    windows: list[WindowResult] = []
-    if state.get("window_spec") is not None:
-        for w in all_windows:
-            wc, wp, wn = merge_windows([w])
-            wf, wpred = evaluate_columns(profile, wc, config, errors,
-                                         _stats_memo(state["profile"], [w]))
-            wv, _ = dataset_verdict(wf, wpred, config)
-            windows.append(WindowResult(
-                key=w["key"], start=w.get("start"), end=w.get("end"), n_rows=wn,
-                verdict=wv if wv != "error" else "skipped", features=wf, prediction=wpred,
-                performance=metrics(wp) if wp else None))
+    windows = ([_window_result(state, w, config, errors) for w in all_windows]
+               if state.get("window_spec") is not None else [])
     performance = None
     if profile.performance and "metrics" in profile.performance:
         performance = {"reference": profile.performance["metrics"],
                        "current": metrics(perf) if perf else None}
     ranking, ranking_imp = rank(features, profile.importances or state.get("importances"))
-    starts = [w.get("start") for w in chosen if w.get("start")]
-    ends = [w.get("end") for w in chosen if w.get("end")]
-    return DriftReport(
+    starts = [w["start"] for w in chosen if w.get("start")]
+    ends = [w["end"] for w in chosen if w.get("end")]
+    return dict(
         verdict=verdict, reason=reason, features=features, windows=windows, config=config,
         n_ref=profile.n_rows, n_cur=n_cur,
         period=(min(starts) if starts else None, max(ends) if ends else None),
@@ -122,6 +112,19 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         state={**state, "selected": keys},
     )
+
+
+def _window_result(state: dict[str, Any], w: dict[str, Any], config: DriftConfig,
+                   errors: dict[str, str]) -> WindowResult:
+    """The judged results of one window's summaries."""
+    wc, wp, wn = merge_windows([w])
+    wf, wpred = evaluate_columns(profile_of(state), wc, config, errors,
+                                 _stats_memo(state["profile"], [w]))
+    wv, _ = dataset_verdict(wf, wpred, config)
+    return WindowResult(
+        key=w["key"], start=w.get("start"), end=w.get("end"), n_rows=wn,
+        verdict=wv if wv != "error" else "skipped", features=wf, prediction=wpred,
+        performance=metrics(wp) if wp else None)
 
 
 def evaluate_columns(profile: Any, cols: dict[str, Any], config: DriftConfig,
@@ -210,8 +213,8 @@ def _fill_stats(r: FeatureResult, col: dict[str, Any], summ: dict[str, Any], fki
         r.bins = BinData(labels=labels, edges=edges, ref_counts=s["ref_bins"].tolist(),
                          cur_counts=s["cur_bins"].tolist(), psi_contrib=s["psi_terms"].tolist())
         r.ecdf = st.ecdf_points(col, summ)
-        keys = ("ks", "ks_p", "wasserstein", "wasserstein_raw", "psi", "js", "hellinger", "tvd",
-                "chi2", "chi2_p", "mean_cur", "mean_shift")
+        keys: tuple[str, ...] = ("ks", "ks_p", "wasserstein", "wasserstein_raw", "psi", "js",
+                                 "hellinger", "tvd", "chi2", "chi2_p", "mean_cur", "mean_shift")
     else:
         s = st.categorical_stats(col, summ)
         r.bins = BinData(labels=s["labels"], edges=None, ref_counts=s["ref_bins"].tolist(),
@@ -236,15 +239,17 @@ def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> 
         r.statistic, r.p_value = s["chi2"], s["chi2_p"]
     elif test == "ks+chi2":
         r.statistic = s["ks"]
-        r.p_value = min(1.0, 2 * min(s["ks_p"], s["chi2_p"]))
+        r.p_value = min(1.0, 2 * min(_finite(s, "ks_p"), _finite(s, "chi2_p")))
     else:
         r.p_value = None
     r.effect_name = spec.effect
-    if spec.effect not in s:
+    effect = s.get(spec.effect)
+    if effect is None:
         r.status = "error"
-        r.reason = f"effect {spec.effect!r} is not available for a {fkind} column"
+        r.reason = (f"effect {spec.effect!r} is not available for a {fkind} column"
+                    if spec.effect not in s else f"effect {spec.effect!r} is not finite")
         return
-    r.effect = s[spec.effect]
+    r.effect = effect
     thr = spec.threshold
     if thr == "calibrated":
         cal = col.get("calibrated", {}).get(spec.effect)
@@ -254,9 +259,17 @@ def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> 
                         "it with calibrate=True")
             return
         thr = cal
-    r.threshold = float(thr)
-    r.score = r.effect / r.threshold if r.threshold > 0 else (np.inf if r.effect > 0 else 0.0)
+    r.threshold = threshold = float(thr)
+    r.score = effect / threshold if threshold > 0 else (np.inf if effect > 0 else 0.0)
     r.status = "pending"
+
+
+def _finite(stats: dict[str, float | None], key: str) -> float:
+    """A statistic that is finite whenever its test ran (``ValueError`` otherwise)."""
+    value = stats[key]
+    if value is None:
+        raise ValueError(f"statistic {key} is not finite")
+    return value
 
 
 def correct(results: list[FeatureResult], method: str) -> None:

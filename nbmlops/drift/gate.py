@@ -1,70 +1,44 @@
-"""The CI drift gate: compare, render, audit, optionally log to MLflow and react.
+"""The CI drift gate: resolve the inputs, compare, render, audit, log to MLflow, react.
 
 Every run — passing, failing or on bad input — appends one JSON line to the
 audit log (default ``.nbmlops/drift_audit.jsonl`` under the project root):
 time, input hashes, config hash, verdicts and, when ``on_drift`` ran, its
-command, exit status and output tail. The log is only ever appended to
-(opened in append mode, flushed and fsynced), never rewritten.
+command, exit status and output tail. The log is the hash-chained,
+append-only :class:`~nbmlops.gates.AuditLog` of the shared gate core
+(:mod:`nbmlops.gates`); ``nbmlops audit verify`` checks it.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
-import json
 import os
-import subprocess
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 from nbmlops.drift.config import DriftConfig
-from nbmlops.exceptions import DriftError, NbmlopsError
+from nbmlops.drift.engine import compare
+from nbmlops.drift.inputs import input_hash, resolve_config, resolve_reference
+from nbmlops.drift.report import FAIL_LEVELS
+from nbmlops.drift.windows import default_time_column
+from nbmlops.exceptions import DriftError
+from nbmlops.gates import AuditLog, Finish, GateResult, audited, finish
 
 DEFAULT_AUDIT_LOG = ".nbmlops/drift_audit.jsonl"
+FORMATS = ("json", "md", "html")
 
 
-@dataclass
-class GateResult:
-    """Outcome of :func:`run_gate`."""
+@dataclass(frozen=True)
+class GateOptions:
+    """Options of :func:`run_gate` (the ``nbmlops drift`` flags).
 
-    exit_code: int
-    text: str
-    report: Any = None
-    audit: dict[str, Any] = field(default_factory=dict)
-
-
-def run_gate(
-    reference: Any,
-    current: Any,
-    *,
-    config: str | os.PathLike[str] | DriftConfig | None = None,
-    window: str | None = None,
-    time_column: str | None = None,
-    fail_on: str = "drift",
-    fmt: str = "md",
-    output: str | os.PathLike[str] | None = None,
-    log_mlflow: bool = False,
-    on_drift: str | None = None,
-    audit_log: str | os.PathLike[str] | None = None,
-    target: str | None = None,
-    prediction: str | None = None,
-    exclude: list[str] | None = None,
-    project: Any = None,
-) -> GateResult:
-    """Run the drift gate (the plain API behind ``nbmlops drift``).
-
-    Parameters
+    Attributes
     ----------
-    reference
-        Saved profile JSON, data file/folder/glob, snapshot name, or DataFrame.
-    current
-        Data file/folder/glob, snapshot name, or DataFrame.
     config
-        Drift YAML (default: the project's ``drift_config`` file when it exists).
+        Drift YAML, dict or :class:`DriftConfig` (default: the project's
+        ``drift_config`` file when it exists).
     window, time_column
-        Per-window verdicts (``"1D"`` etc. or a row count).
+        Per-window verdicts (``"1D"`` etc. or a row count) and the time column
+        (default: :func:`~nbmlops.drift.windows.default_time_column`).
     fail_on
         ``drift`` (exit 1 on drift) or ``warn`` (exit 1 on warn or drift).
     fmt, output
@@ -77,6 +51,43 @@ def run_gate(
         JSONL audit log path (default ``.nbmlops/drift_audit.jsonl`` in the project).
     target, prediction, exclude
         Column roles (and columns to leave out) when the reference is fitted here.
+    """
+
+    config: str | os.PathLike[str] | DriftConfig | dict[str, Any] | None = None
+    window: str | None = None
+    time_column: str | None = None
+    fail_on: str = "drift"
+    fmt: str = "md"
+    output: str | os.PathLike[str] | None = None
+    log_mlflow: bool = False
+    on_drift: str | None = None
+    audit_log: str | os.PathLike[str] | None = None
+    target: str | None = None
+    prediction: str | None = None
+    exclude: list[str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fail_on not in FAIL_LEVELS:
+            raise DriftError(f"--fail-on must be 'drift' or 'warn', got {self.fail_on!r}.",
+                             parameter="fail_on")
+        if self.fmt not in FORMATS:
+            raise DriftError(f"--format must be json, md or html, got {self.fmt!r}.",
+                             parameter="format")
+
+
+def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
+             project: Any = None, **kwargs: Any) -> GateResult:
+    """Run the drift gate (the plain API behind ``nbmlops drift``).
+
+    Parameters
+    ----------
+    reference
+        Saved profile JSON, data file/folder/glob, snapshot name, or DataFrame.
+    current
+        Data file/folder/glob, snapshot name, or DataFrame.
+    options
+        The gate's options (:class:`GateOptions`); ``**kwargs`` are its fields
+        given one by one (``run_gate(ref, cur, window="1D", fail_on="warn")``).
     project
         :class:`~nbmlops.config.NbmlopsConfig` (default: :func:`~nbmlops.config.load_config`).
 
@@ -87,129 +98,59 @@ def run_gate(
     """
     from nbmlops.config import load_config
 
-    if fail_on not in ("drift", "warn"):
-        raise DriftError(f"--fail-on must be 'drift' or 'warn', got {fail_on!r}.",
-                         parameter="fail_on")
-    if fmt not in ("json", "md", "html"):
-        raise DriftError(f"--format must be json, md or html, got {fmt!r}.", parameter="format")
+    if options is not None and kwargs:
+        raise DriftError("Pass the gate's options either as GateOptions or as keywords.",
+                         parameter=sorted(kwargs)[0])
+    opts = options or GateOptions(**kwargs)
     proj = project or load_config()
-    log_path = Path(audit_log) if audit_log else proj.path(DEFAULT_AUDIT_LOG)
+    audit = AuditLog(opts.audit_log or proj.path(DEFAULT_AUDIT_LOG))
     record: dict[str, Any] = {
         "time": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds"),
         "reference": {"arg": _arg(reference)}, "current": {"arg": _arg(current)},
-        "window": window, "fail_on": fail_on,
+        "window": opts.window, "fail_on": opts.fail_on,
     }
-    try:
-        cfg = _config(config, proj)
-        record["config_hash"] = cfg.digest()
-        profile = _profile(reference, target, prediction, time_column, exclude)
-        record["reference"]["hash"] = profile.digest()
-        record["current"]["hash"] = input_hash(current)
-        report = profile.compare(current, time_column=time_column, window=window, config=cfg,
-                                 progress=False)
-    except NbmlopsError as exc:
-        record.update(verdict="error", exit_code=exc.exit_code, error=str(exc))
-        append_audit(log_path, record)
-        raise
-    code = report.exit_code(fail_on)
-    text = render(report, fmt)
-    if output is not None:
-        from nbmlops.fileio import atomic_write
-
-        atomic_write(Path(output), text)
+    with audited(record, audit):
+        report = _compare(reference, current, opts, proj, record)
+    text = render(report, opts.fmt)
     record.update(
-        verdict=report.verdict, exit_code=code, reason=report.reason,
+        verdict=report.verdict, reason=report.reason,
         features={n: f.status for n, f in report.features.items()},
         drifted=report.drifted, n_ref=report.n_ref, n_cur=report.n_cur,
         windows={w.key: w.verdict for w in report.windows},
     )
-    if log_mlflow:
-        record["mlflow_run_id"] = log_to_mlflow(report, proj, text if fmt == "html" else None)
-    if code == 1 and on_drift:
-        record["on_drift"] = run_hook(on_drift, proj.project_root)
-    append_audit(log_path, record)
-    return GateResult(exit_code=code, text=text, report=report, audit=record)
+    if opts.log_mlflow:
+        html = text if opts.fmt == "html" else None
+        record["mlflow_run_id"] = log_to_mlflow(report, proj, html)
+    how = Finish(audit, proj.project_root, opts.output, opts.on_drift, "on_drift")
+    return finish(record, text, report.exit_code(opts.fail_on), how, report)
+
+
+def _compare(reference: Any, current: Any, opts: GateOptions, proj: Any,
+             record: dict[str, Any]) -> Any:
+    """Resolve the inputs (as the panel and the magic do) and compare; hashes go to ``record``."""
+    cfg = resolve_config(opts.config, proj)
+    record["config_hash"] = cfg.digest()
+    profile = resolve_reference(reference, target=opts.target, prediction=opts.prediction,
+                                time_column=opts.time_column, exclude=opts.exclude,
+                                window=opts.window)
+    record["reference"]["hash"] = profile.digest()
+    record["current"]["hash"] = input_hash(current)
+    tcol = default_time_column(profile, opts.window, opts.time_column)
+    return compare(profile, current, time_column=tcol, window=opts.window, config=cfg,
+                   progress=False)
 
 
 def render(report: Any, fmt: str) -> str:
     """The report in ``fmt`` (json, md or html)."""
     if fmt == "json":
-        return report.to_json(indent=1, include_state=False)
+        return str(report.to_json(indent=1, include_state=False))
     if fmt == "html":
-        return report.to_html()
-    return report.to_markdown()
+        return str(report.to_html())
+    return str(report.to_markdown())
 
 
 def _arg(x: Any) -> str:
     return str(x) if isinstance(x, str | os.PathLike) else f"<{type(x).__name__}>"
-
-
-def _config(config: Any, proj: Any) -> DriftConfig:
-    if isinstance(config, DriftConfig):
-        return config
-    if config is not None:
-        return DriftConfig.load(config)
-    default = proj.path(proj.drift_config)
-    return DriftConfig.load(default) if default.is_file() else DriftConfig()
-
-
-def _profile(reference: Any, target: str | None, prediction: str | None,
-             time_column: str | None, exclude: list[str] | None = None) -> Any:
-    from nbmlops.drift.profile import ReferenceProfile, fit_reference, load_profile
-
-    if isinstance(reference, ReferenceProfile):
-        return reference
-    if isinstance(reference, str | os.PathLike) and str(reference).endswith(".json") \
-            and Path(reference).is_file():
-        head = Path(reference).read_text(encoding="utf-8", errors="replace")[:200]
-        if "nbmlops.drift.profile" in head:
-            return load_profile(reference)
-    return fit_reference(reference, target=target, prediction=prediction,
-                         time_column=time_column, exclude=exclude)
-
-
-def input_hash(data: Any) -> str | None:
-    """Content hash of an input: file bytes (streamed), a DataFrame's digest, or None."""
-    from nbmlops.drift import sources as src
-
-    if src.is_frame(data):
-        from nbmlops.hashing import frame_digest
-
-        return frame_digest(data)
-    if isinstance(data, str) and src.is_snapshot_name(data):
-        return src.snapshot_digest(data)
-    if isinstance(data, str | os.PathLike | list | tuple):
-        h = hashlib.blake2b(digest_size=16)
-        for p in src.expand_paths(data):
-            h.update(p.name.encode())
-            with open(p, "rb") as fh:
-                while chunk := fh.read(1 << 20):
-                    h.update(chunk)
-        return h.hexdigest()
-    return None
-
-
-def append_audit(path: Path, record: dict[str, Any]) -> None:
-    """Append one JSON line (never rewrites earlier lines)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    line = json.dumps(record, default=str, sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
-def run_hook(command: str, cwd: Path) -> dict[str, Any]:
-    """Run ``command`` in a shell; return its outcome for the audit log."""
-    t0 = time.monotonic()
-    try:
-        proc = subprocess.run(command, shell=True, cwd=cwd, capture_output=True, text=True,
-                              check=False)
-        out = {"returncode": proc.returncode, "stdout_tail": proc.stdout[-2000:],
-               "stderr_tail": proc.stderr[-2000:]}
-    except OSError as exc:
-        out = {"returncode": None, "error": str(exc)}
-    return {"command": command, "seconds": round(time.monotonic() - t0, 3), **out}
 
 
 def log_to_mlflow(report: Any, proj: Any, html: str | None = None) -> str:

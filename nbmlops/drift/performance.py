@@ -42,6 +42,8 @@ def perf_summary(y: Any, pred: Any, spec: dict[str, Any]) -> dict[str, Any]:
 
     ok = y.notna().to_numpy() & pred.notna().to_numpy()
     yt = (y[ok].astype(object) == spec["positive"]).to_numpy()
+    hp: np.ndarray | None = None
+    hn: np.ndarray | None = None
     if spec["score"]:
         s = pd.to_numeric(pred[ok], errors="coerce").to_numpy(dtype="float64")
         yp = s >= spec["threshold"]
@@ -50,10 +52,9 @@ def perf_summary(y: Any, pred: Any, spec: dict[str, Any]) -> dict[str, Any]:
         hn = np.bincount(b[~yt], minlength=N_SCORE_BINS)
     else:
         yp = (pred[ok].astype(object) == spec["pred_positive"]).to_numpy()
-        hp = hn = None
     out = {"tp": int((yt & yp).sum()), "fp": int((~yt & yp).sum()),
            "tn": int((~yt & ~yp).sum()), "fn": int((yt & ~yp).sum())}
-    if hp is not None:
+    if hp is not None and hn is not None:
         out["hist_pos"], out["hist_neg"] = hp.tolist(), hn.tolist()
     return out
 

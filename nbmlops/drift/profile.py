@@ -1,15 +1,7 @@
 """Reference profiles: fit once from the reference data, save small, compare many times.
 
-A profile keeps, per column: the kind, dtype, row and missing counts, and
-
-- numeric/datetime: mean, sd, min, max, the reference *grid* (all distinct
-  values when there are at most ``exact_max`` of them — exact mode — else
-  ``grid_size`` reference quantiles including min and max), the reference
-  counts over the grid's cells (:mod:`nbmlops.drift.summaries`) and the grid
-  indexes of the ``n_bins`` reference-quantile bin edges used by PSI/JS/
-  Hellinger/binned chi-square;
-- categorical/boolean: the category frequencies.
-
+:func:`fit_reference` builds a :class:`ReferenceProfile`: the column profiles
+of :mod:`nbmlops.drift.profile_data` plus saving, loading and :meth:`compare`.
 Comparing never re-reads the reference data: everything a statistic needs is
 in the profile.
 """
@@ -19,82 +11,28 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nbmlops.drift import kinds
-from nbmlops.drift.summaries import (
-    categorical_summary,
-    from_jsonable,
-    numeric_summary,
-    to_jsonable,
-)
+from nbmlops.drift.calibration import calibrate_profile
+from nbmlops.drift.engine import compare
+from nbmlops.drift.performance import fit_performance
+from nbmlops.drift.profile_data import ProfileData, json_default
+from nbmlops.drift.sources import load_frame
+from nbmlops.drift.summaries import categorical_summary, numeric_summary
 from nbmlops.exceptions import DriftError
 from nbmlops.fileio import atomic_write
 
-FORMAT = "nbmlops.drift.profile/1"
 
-
-@dataclass
-class ReferenceProfile:
-    """A fitted reference (see module docstring). Build with :func:`fit_reference`."""
-
-    columns: dict[str, dict[str, Any]]
-    n_rows: int
-    target: str | None = None
-    prediction: str | None = None
-    performance: dict[str, Any] | None = None
-    importances: dict[str, float] | None = None
-    source: dict[str, Any] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    created: str = ""
-
-    # -- use -------------------------------------------------------------------
-    @property
-    def features(self) -> list[str]:
-        """Columns judged for drift (the prediction column included, target excluded)."""
-        return [n for n, c in self.columns.items() if c.get("role") != "target"]
+class ReferenceProfile(ProfileData):
+    """A fitted reference (:mod:`nbmlops.drift.profile_data`); build with :func:`fit_reference`."""
 
     def compare(self, current: Any, **kwargs: Any) -> Any:
         """Compare ``current`` with this reference (:func:`nbmlops.drift.engine.compare`)."""
-        from nbmlops.drift.engine import compare
-
         return compare(self, current, **kwargs)
-
-    # -- persistence -----------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-able dict."""
-        cols = {}
-        for name, col in self.columns.items():
-            c = dict(col)
-            if "cells" in c:
-                c["cells"] = to_jsonable({"cells": c["cells"]})
-                c["grid"] = [float(v) for v in c["grid"]]
-            cols[name] = c
-        return {"format": FORMAT, "n_rows": self.n_rows, "target": self.target,
-                "prediction": self.prediction, "performance": self.performance,
-                "importances": self.importances, "source": self.source,
-                "options": self.options, "created": self.created, "columns": cols}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ReferenceProfile:
-        """Inverse of :meth:`to_dict`."""
-        if d.get("format") != FORMAT:
-            raise DriftError(f"Not a drift reference profile (format {d.get('format')!r}).")
-        cols = {}
-        for name, col in d["columns"].items():
-            c = dict(col)
-            if "cells" in c:
-                c["cells"] = from_jsonable(c["cells"])["cells"]
-                c["grid"] = np.asarray(c["grid"], dtype="float64")
-            cols[name] = c
-        return cls(columns=cols, n_rows=d["n_rows"], target=d.get("target"),
-                   prediction=d.get("prediction"), performance=d.get("performance"),
-                   importances=d.get("importances"), source=d.get("source", {}),
-                   options=d.get("options", {}), created=d.get("created", ""))
 
     def save(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the profile as JSON (atomically); return the path.
@@ -102,10 +40,8 @@ class ReferenceProfile:
         Without ``path``, a profile fitted from a snapshot is saved beside it:
         ``<snapshot_dir>/<name>.v<version>.drift.json``.
         """
-        if path is None:
-            path = self._default_path()
-        p = Path(path)
-        atomic_write(p, json.dumps(self.to_dict(), allow_nan=False, default=_json_default))
+        p = Path(path) if path is not None else self._default_path()
+        atomic_write(p, json.dumps(self.to_dict(), allow_nan=False, default=json_default))
         return p
 
     def _default_path(self) -> Path:
@@ -124,40 +60,11 @@ class ReferenceProfile:
         """Read a profile saved by :meth:`save`."""
         return load_profile(path)
 
-    def digest(self) -> str:
-        """Stable hash of the profile (audit log)."""
-        import hashlib
-
-        blob = json.dumps(self.to_dict(), sort_keys=True, default=_json_default).encode()
-        return hashlib.blake2b(blob, digest_size=16).hexdigest()
-
-    def __repr__(self) -> str:
-        kinds_ = {}
-        for c in self.columns.values():
-            kinds_[c["kind"]] = kinds_.get(c["kind"], 0) + 1
-        return f"ReferenceProfile(n_rows={self.n_rows}, columns={kinds_})"
-
-
-def _json_default(o: Any) -> Any:
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(f"not JSON serialisable: {type(o).__name__}")
-
 
 def load_profile(path: str | os.PathLike[str]) -> ReferenceProfile:
     """Load a saved profile JSON; a clear :class:`DriftError` when it is not one."""
-    p = Path(path)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DriftError(f"Reference profile {p} does not exist.", path=str(p)) from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DriftError(f"{p} is not a JSON reference profile: {exc}", path=str(p)) from None
-    if not isinstance(data, dict):
-        raise DriftError(f"{p} is not a reference profile.", path=str(p))
-    return ReferenceProfile.from_dict(data)
+    profile: ReferenceProfile = ReferenceProfile.read(path)
+    return profile
 
 
 def fit_reference(
@@ -203,8 +110,6 @@ def fit_reference(
     -------
     ReferenceProfile
     """
-    from nbmlops.drift.sources import load_frame
-
     df, source = load_frame(data, role="reference")
     if len(df) == 0:
         raise DriftError("The reference data has no rows.", parameter="reference")
@@ -236,12 +141,8 @@ def fit_reference(
         created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
     )
     if target is not None and prediction is not None:
-        from nbmlops.drift.performance import fit_performance
-
         profile.performance = fit_performance(df[target], df[prediction])
     if calibrate:
-        from nbmlops.drift.calibration import calibrate_profile
-
         calibrate_profile(profile, df, n_chunks=n_chunks)
     return profile
 

@@ -32,7 +32,7 @@ def is_spark(obj: Any) -> bool:
     return type(obj).__module__.startswith("pyspark") and hasattr(obj, "mapInPandas")
 
 
-def expand_paths(spec: str | os.PathLike[str] | list[Any]) -> list[Path]:
+def expand_paths(spec: str | os.PathLike[str] | list[Any] | tuple[Any, ...]) -> list[Path]:
     """Files named by a path, folder, glob, or list of them (sorted, no hidden files)."""
     specs = spec if isinstance(spec, list | tuple) else [spec]
     out: list[Path] = []
@@ -60,9 +60,10 @@ def file_format(paths: list[Path]) -> str:
         bad = next(p for p in paths if p.suffix.lower() not in _FORMATS)
         raise DriftError(f"Unsupported file type {bad.suffix!r} ({bad}); use Parquet, CSV or "
                          "JSONL.", path=str(bad))
-    if len(fmts) > 1:
-        raise DriftError(f"Mixed file formats {sorted(fmts)} in one input.", path=str(paths[0]))
-    return fmts.pop()  # type: ignore[return-value]
+    known = {f for f in fmts if f is not None}
+    if len(known) > 1:
+        raise DriftError(f"Mixed file formats {sorted(known)} in one input.", path=str(paths[0]))
+    return known.pop()
 
 
 def _dataset(paths: list[Path]) -> Any:

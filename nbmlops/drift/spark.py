@@ -1,7 +1,7 @@
 """Summaries computed by Spark, merged on the driver.
 
 Each partition is reduced with the same
-:class:`~nbmlops.drift.engine.Accumulator` as pandas batches (via
+:class:`~nbmlops.drift.accumulator.Accumulator` as pandas batches (via
 ``mapInPandas``), and only the small summaries travel back to the driver,
 where they are merged. Time windows work (window ids are global); row-count
 windows need a global row order and are refused.
@@ -16,6 +16,7 @@ import base64
 import pickle
 from typing import Any
 
+from nbmlops.drift.accumulator import Accumulator
 from nbmlops.exceptions import UsageArgumentError
 
 
@@ -26,15 +27,13 @@ def summarise_spark(acc: Any, sdf: Any) -> None:
     if acc.spec is not None and acc.spec[0] == "rows":
         raise UsageArgumentError("Row-count windows need a row order; use a time window with "
                                  "Spark DataFrames.", parameter="window")
-    acc._check_columns(pd.DataFrame(columns=list(sdf.columns)))
+    acc.check_columns(pd.DataFrame(columns=list(sdf.columns)))
     wanted = [c for c in acc.profile.columns if c in sdf.columns and c not in acc.errors]
     if acc.time_column and acc.time_column not in wanted:
         wanted.append(acc.time_column)
     profile, time_column, window = acc.profile, acc.time_column, acc.window
 
     def reduce_partition(batches: Any) -> Any:
-        from nbmlops.drift.engine import Accumulator
-
         part = Accumulator(profile, time_column, window)
         part.seen_columns = True
         for pdf in batches:

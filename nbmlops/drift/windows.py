@@ -92,3 +92,35 @@ def window_label(spec: tuple[str, int], wid: int) -> tuple[str, str | None, str 
     start = pd.Timestamp(wid * size, tz="UTC")
     end = pd.Timestamp((wid + 1) * size, tz="UTC")
     return (start.isoformat(), start.isoformat(), end.isoformat())
+
+
+def is_time_window(window: Any) -> bool:
+    """True when ``window`` is a frequency (``"1D"``), not a row count or None."""
+    return isinstance(window, str) and not window.isdigit()
+
+
+def default_time_column(profile: Any, window: Any, time_column: str | None) -> str | None:
+    """The time column in force: the one rule of the API, the panel, the magic and the gate.
+
+    Parameters
+    ----------
+    profile
+        The reference profile (its ``options["time_column"]`` is used), or None
+        when the reference is not fitted yet.
+    window
+        The window: only a frequency (``"1D"``) needs a time column.
+    time_column
+        The column given by the user; it always wins.
+
+    Returns
+    -------
+    str or None
+        ``time_column`` when given; for a frequency window, the profile's time
+        column, else ``"ts"``; otherwise None.
+    """
+    if time_column is not None:
+        return time_column
+    if not is_time_window(window):
+        return None
+    options = getattr(profile, "options", None) or {}
+    return options.get("time_column") or "ts"

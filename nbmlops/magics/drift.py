@@ -1,6 +1,8 @@
 """``%mlops drift REF CUR``: the drift panel from the notebook.
 
-The handler makes one call of :func:`nbmlops.widgets.drift_panel.drift_panel`.
+The handler makes one call of :func:`nbmlops.widgets.drift.drift_panel`, which
+resolves the reference, rules and time column as the CI gate does
+(:mod:`nbmlops.drift.inputs`).
 """
 
 from __future__ import annotations
@@ -32,24 +34,22 @@ def _resolve(magics: Any, text: str) -> Any:
           "drift.yaml, when it exists). Exported by the panel, read by the CI gate.")
 @argument("--target", default=None, help="Label column (when the reference is fitted here).")
 @argument("--prediction", default=None, help="Model output column (when fitted here).")
+@argument("--exclude", "-x", action="append", default=None, metavar="COLUMN",
+          help="Column to leave out (repeatable; when the reference is fitted here).")
 def drift(magics: Any, args: Any) -> Any:
     """Show the interactive drift panel of CUR against REF."""
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     ref = _resolve(magics, args.reference)
     cur = _resolve(magics, args.current)
-    tcol = args.time_column
-    if tcol is None and args.window and not str(args.window).isdigit():
-        options = getattr(ref, "options", None) or {}
-        tcol = options.get("time_column") or "ts"
     cfg = magics.resolved_config()
     live = magics.state.setdefault("drift", {}).setdefault("live", {})
     key = (args.reference, args.current)
     if key in live:  # the cell was run again: one watcher per log, not one per run
         live.pop(key).stop()
-    panel = drift_panel(ref, cur, time_column=tcol, window=args.window, config=args.config,
-                        live=args.live, export_path=cfg.path(cfg.drift_config), target=args.target,
-                        prediction=args.prediction)
+    panel = drift_panel(ref, cur, time_column=args.time_column, window=args.window,
+                        config=args.config, live=args.live, export_path=cfg.path(cfg.drift_config),
+                        target=args.target, prediction=args.prediction, exclude=args.exclude)
     if panel.monitor is not None:
         live[key] = panel
     return panel

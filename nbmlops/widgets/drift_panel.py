@@ -1,8 +1,7 @@
 """The drift panel: an ipywidgets view of a :class:`~nbmlops.drift.report.DriftReport`.
 
->>> panel = nbmlops.drift_panel(profile, live_df, time_column="ts", window="1D")  # doctest: +SKIP
-
-What it shows (all from the report's cached summaries, never raw rows):
+Built by :func:`nbmlops.widgets.drift.drift_panel` (``nbmlops.drift_panel``). It
+shows, from the report's cached summaries (never raw rows):
 
 - a header with the dataset verdict, period and windows, row counts and thresholds;
 - the feature table ranked by severity (status badges, sparklines over windows,
@@ -18,9 +17,14 @@ Figures are plotly ``FigureWidget`` objects (:mod:`nbmlops.widgets.figure_widget
 that live in the widget tree for the panel's whole life: a selection, window or
 threshold change restyles their traces and layout in place (one batched
 message per figure), it never replaces them. The pure builders of
-:mod:`nbmlops.widgets.figures` compute what they show. The mimebundle also
-carries a static HTML fallback for nbconvert, VS Code without a widget manager
-and GitHub.
+:mod:`nbmlops.drift.figures` compute what they show. The mimebundle also
+carries a static HTML fallback (:mod:`nbmlops.widgets.panel_html`) for
+nbconvert, VS Code without a widget manager and GitHub.
+
+The panel only draws: inputs are resolved by :mod:`nbmlops.drift.inputs` (as
+for the CI gate), windows and control edits are drift rules
+(:meth:`DriftReport.window`, :meth:`DriftConfig.with_setting`) and live mode is
+a headless :class:`~nbmlops.drift.monitor.DriftMonitor` reporting to the panel.
 """
 
 from __future__ import annotations
@@ -32,9 +36,17 @@ from typing import Any
 
 import ipywidgets as w
 
+from nbmlops.drift import figures as figs
+from nbmlops.drift.config import (
+    CATEGORICAL_EFFECTS,
+    CATEGORICAL_TESTS,
+    CORRECTIONS,
+    NUMERIC_EFFECTS,
+    NUMERIC_TESTS,
+    DriftConfig,
+)
 from nbmlops.exceptions import DriftError
-from nbmlops.widgets import figures as figs
-from nbmlops.widgets import static
+from nbmlops.widgets import panel_html as static
 
 DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
@@ -48,7 +60,7 @@ def _figure_widget(cls: str, width: int = HALF) -> Any:
     from nbmlops.widgets.figure_widget import panel_figure
 
     fig = panel_figure()
-    fig.update_layout(width=width, height=figs._HEIGHT)
+    fig.update_layout(width=width, height=figs.HEIGHT)
     fig.add_class(cls)
     return fig
 
@@ -128,40 +140,10 @@ class DriftPanel(w.VBox):
         self.tabs.observe(self._on_tab, "selected_index")
 
     def _build_settings(self, export_path: str) -> w.VBox:
-        from nbmlops.drift.config import (
-            CATEGORICAL_EFFECTS,
-            CATEGORICAL_TESTS,
-            CORRECTIONS,
-            NUMERIC_EFFECTS,
-            NUMERIC_TESTS,
-        )
-
         style = {"description_width": "150px"}
         lay = w.Layout(width="330px")
-        self.controls = {
-            "numeric_test": w.Dropdown(description="numeric test", options=NUMERIC_TESTS,
-                                       style=style, layout=lay),
-            "numeric_effect": w.Dropdown(description="numeric effect", options=NUMERIC_EFFECTS,
-                                         style=style, layout=lay),
-            "numeric_threshold": w.BoundedFloatText(description="numeric threshold", min=0,
-                                                    max=1e6, step=0.01, style=style, layout=lay),
-            "categorical_test": w.Dropdown(description="categorical test",
-                                           options=CATEGORICAL_TESTS, style=style, layout=lay),
-            "categorical_effect": w.Dropdown(description="categorical effect",
-                                             options=CATEGORICAL_EFFECTS, style=style,
-                                             layout=lay),
-            "categorical_threshold": w.BoundedFloatText(description="categorical threshold",
-                                                        min=0, max=1e6, step=0.01, style=style,
-                                                        layout=lay),
-            "alpha": w.BoundedFloatText(description="alpha", min=1e-12, max=0.999, step=0.01,
-                                        style=style, layout=lay),
-            "multiple_testing": w.Dropdown(description="multiple testing", options=CORRECTIONS,
-                                           style=style, layout=lay),
-            "drift_share": w.BoundedFloatText(description="drift share >", min=0, max=0.999,
-                                              step=0.05, style=style, layout=lay),
-            "feature_threshold": w.FloatText(description="selected feature thr.", style=style,
-                                             layout=lay),
-        }
+        self.controls = {key: make(description=label, style=style, layout=lay, **extra)
+                         for key, (make, label, extra) in _controls().items()}
         for key, c in self.controls.items():
             c.observe(self._on_control, "value")
             c.add_class(f"nbmlops-control-{key}")
@@ -185,9 +167,9 @@ class DriftPanel(w.VBox):
 
     def set_config(self, config: Any) -> None:
         """Re-derive every verdict under ``config`` (a DriftConfig, dict or YAML path)."""
-        from nbmlops.drift.report import _as_config
-
-        self.config = _as_config(config)
+        self.config = DriftConfig.coerce(config)
+        if self.monitor is not None:  # live reports are judged under the rules in force
+            self.monitor.config = self.config
         self._apply()
 
     def select_window(self, key: str) -> None:
@@ -202,11 +184,8 @@ class DriftPanel(w.VBox):
 
     def _apply(self) -> None:
         with self._lock:
-            full = self._full_for(self.config)
-            key = self.window.value
-            self._full = full
-            window = next((wr for wr in full.windows if wr.key == key), None)
-            self.report = full if window is None else window_view(full, window)
+            self._full = self._full_for(self.config)
+            self.report = self._full.window(self.window.value)
             self._render()
 
     def _full_for(self, config: Any) -> Any:
@@ -240,28 +219,12 @@ class DriftPanel(w.VBox):
             return
         key = next(k for k, c in self.controls.items() if c is change["owner"])
         try:
-            cfg = self._changed_config(key, change["new"])
+            cfg = self.config.with_setting(key, change["new"], feature=self.feature.value)
         except Exception as exc:  # ConfigError: show it next to the controls, keep the old rules
             self.settings_status.value = f'<span style="color:#c62828">{exc}</span>'
             return
         self.settings_status.value = ""
         self.set_config(cfg)
-
-    def _changed_config(self, key: str, value: Any) -> Any:
-        """The rules in force with the one setting ``key`` changed (others untouched)."""
-        import dataclasses
-
-        cfg = self.config
-        if key in ("alpha", "drift_share"):
-            return cfg.replace(**{key: float(value)})
-        if key == "multiple_testing":
-            return cfg.replace(multiple_testing=value)
-        if key == "feature_threshold":
-            name = self.feature.value
-            return cfg.with_feature(name, threshold=float(value)) if name else cfg
-        kind, _, field = key.partition("_")  # numeric_effect, categorical_threshold ...
-        value = float(value) if field == "threshold" else value
-        return cfg.replace(**{kind: dataclasses.replace(getattr(cfg, kind), **{field: value})})
 
     def export_config(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the thresholds in force as the YAML the CI gate reads; return the path."""
@@ -306,18 +269,10 @@ class DriftPanel(w.VBox):
 
     def _render_heatmap(self) -> None:
         """Which feature drifted when: effect / threshold per feature and window."""
-        from nbmlops.drift.html import window_heatmap
-
-        fig = window_heatmap(self._full_or_base()) if len(self._windows()) > 1 else None
+        fig = figs.panel_heatmap(self._full_or_base())
         self.heatmap_box.layout.display = "none" if fig is None else None
-        if fig is None:
-            return
-        fig.update_layout(template="none", plot_bgcolor="white", font={"size": 11},
-                          height=min(fig.layout.height, 500))
-        keys = [wr.key for wr in self._windows()]
-        fig.update_xaxes(type="category", tickvals=keys, ticktext=[figs.short_key(k) for k in keys])
-        fig.update_yaxes(autorange="reversed")  # most drifted on top, as in the table
-        self._show("heatmap", fig)
+        if fig is not None:
+            self._show("heatmap", fig)
 
     def _windows(self) -> list[Any]:
         return list(getattr(self, "_full", self._base).windows)
@@ -325,15 +280,10 @@ class DriftPanel(w.VBox):
     def _sync_controls(self) -> None:
         was, self._syncing = self._syncing, True
         try:
-            cfg = self.config
-            n, c = cfg.spec_for("", "numeric"), cfg.spec_for("", "categorical")
-            values = {"numeric_effect": n.effect, "categorical_effect": c.effect,
-                      "numeric_test": n.test, "categorical_test": c.test,
-                      "numeric_threshold": _num(n.threshold),
-                      "categorical_threshold": _num(c.threshold), "alpha": cfg.alpha,
-                      "multiple_testing": cfg.multiple_testing, "drift_share": cfg.drift_share}
             f = self.report.features.get(self.feature.value or "")
-            values["feature_threshold"] = _num(f.threshold if f else None)
+            thr = f.threshold if f is not None else None
+            values = {**self.config.settings(),
+                      "feature_threshold": float(thr) if isinstance(thr, int | float) else None}
             for k, v in values.items():
                 if v is not None:
                     self.controls[k].value = v
@@ -352,7 +302,7 @@ class DriftPanel(w.VBox):
         f = self._feature(self.feature.value)
         if f is None:
             for k in DRILL:
-                self._show(k, figs._empty(figs._figure(""), "no feature selected"))
+                self._show(k, figs.empty(figs.base_figure(""), "no feature selected"))
             return
         drill = {
             "distribution": figs.distribution_figure(f), "ecdf": figs.ecdf_figure(f),
@@ -372,12 +322,12 @@ class DriftPanel(w.VBox):
             self._show("prediction_timeline", figs.timeline_figure(full, pred.name))
         else:
             for k in ("prediction", "prediction_timeline"):
-                self._show(k, figs._empty(figs._figure("prediction"),
-                                          "no prediction column in the reference profile"))
+                self._show(k, figs.empty(figs.base_figure("prediction"),
+                                         "no prediction column in the reference profile"))
         self._show("performance", figs.performance_figure(full, self.metric.value))
 
     def _show(self, key: str, fig: Any) -> None:
-        """Update the figure widget ``key`` in place to show ``fig`` (built by :mod:`figures`).
+        """Update the figure widget ``key`` in place to show ``fig`` (:mod:`nbmlops.drift.figures`).
 
         Floats are rounded to 5 significant digits (small widget state). A figure
         changed while its tab is hidden is redrawn when the tab opens: plotly
@@ -388,8 +338,8 @@ class DriftPanel(w.VBox):
         from nbmlops.widgets.figure_widget import update_in_place
 
         target = self.figures[key]
-        fig = go.Figure(figs._round(fig.to_dict()))
-        fig.update_layout(width=target.layout.width, height=fig.layout.height or figs._HEIGHT)
+        fig = go.Figure(figs.round_floats(fig.to_dict()))
+        fig.update_layout(width=target.layout.width, height=fig.layout.height or figs.HEIGHT)
         update_in_place(target, fig)
         if self.tabs.selected_index != self._tab_of[key]:
             self._stale.add(key)
@@ -427,150 +377,22 @@ class DriftPanel(w.VBox):
         return bundle
 
 
-def window_view(full: Any, window: Any) -> Any:
-    """A report of one window, built from its cached :class:`WindowResult` (no evaluation)."""
-    from nbmlops.drift.evaluate import dataset_verdict, profile_of, rank
-    from nbmlops.drift.report import DriftReport
-
-    _, reason = dataset_verdict(window.features, window.prediction, full.config)
-    importances = profile_of(full.state).importances or full.state.get("importances")
-    ranking, by_importance = rank(window.features, importances)
-    reference = (full.performance or {}).get("reference")
-    return DriftReport(
-        verdict=window.verdict, reason=reason, features=window.features, windows=full.windows,
-        config=full.config, n_ref=full.n_ref, n_cur=window.n_rows,
-        period=(window.start, window.end), window_spec=full.window_spec,
-        time_column=full.time_column, prediction=window.prediction,
-        performance={"reference": reference, "current": window.performance}
-        if reference is not None else None,
-        ranking=ranking, ranking_importance=by_importance, sources=full.sources,
-        created=full.created, state=full.state)
 
 
-def _num(v: Any) -> float | None:
-    return float(v) if isinstance(v, int | float) else None
-
-
-def drift_panel(
-    profile: Any,
-    current: Any = None,
-    *,
-    time_column: str | None = None,
-    window: Any = None,
-    config: Any = None,
-    live: str | float | None = None,
-    export_path: str | os.PathLike[str] | None = None,
-    target: str | None = None,
-    prediction: str | None = None,
-    **compare_kwargs: Any,
-) -> DriftPanel:
-    """Compare ``current`` with a reference and return the interactive panel.
-
-    Parameters
-    ----------
-    profile
-        A fitted :class:`~nbmlops.drift.profile.ReferenceProfile`, a path to
-        its JSON, reference data (DataFrame, file, ``name@version``) to fit
-        one from, or an existing :class:`DriftReport` (then ``current`` is None).
-    current
-        Current data: DataFrame, Parquet/CSV/JSONL file, folder or glob, or a
-        snapshot name. In live mode, the growing file or folder.
-    time_column, window
-        Windowing (``window="1D"`` on ``time_column``, or a row count).
-    config
-        :class:`DriftConfig`, dict or YAML path; default: the project's
-        ``drift_config`` file when it exists, else the default rules.
-    live
-        Poll interval (``"30s"``) to watch ``current`` for new rows.
-    export_path
-        Where "export config" writes (default: the project's ``drift_config``).
-    target, prediction
-        Label and model-output columns, used when a profile is fitted here.
-    **compare_kwargs
-        Passed to :func:`nbmlops.drift.engine.compare` (``labels``, ``id_column`` ...).
-
-    Returns
-    -------
-    DriftPanel
-    """
-    from nbmlops.config import load_config
-    from nbmlops.drift.report import DriftReport
-    from nbmlops.widgets.live import parse_interval
-
-    interval = parse_interval(live) if live else None
-    proj = load_config()
-    default_cfg = proj.path(proj.drift_config)
-    if config is None and default_cfg.is_file():
-        config = default_cfg
-    export = export_path or default_cfg
-    if isinstance(profile, DriftReport):
-        if current is not None or live:
-            raise DriftError("Pass either a DriftReport or a profile and current data.",
-                             parameter="current")
-        report = profile if config is None else profile.with_config(config)
-        return DriftPanel(report, export_path=export)
-    if current is None:
-        raise DriftError("drift_panel needs current data (a DataFrame, file or folder).",
-                         parameter="current")
-    profile = _as_profile(profile, time_column, target, prediction)
-    if interval is not None:
-        return _live_panel(profile, current, time_column, window, config, interval, export)
-    if "progress" not in compare_kwargs:
-        compare_kwargs["progress"] = None if not hasattr(current, "__len__") or \
-            isinstance(current, str) else len(current) >= 1_000_000
-    report = profile.compare(current, time_column=time_column, window=window, config=config,
-                             **compare_kwargs)
-    return DriftPanel(report, export_path=export)
-
-
-def _as_profile(profile: Any, time_column: str | None, target: str | None = None,
-                prediction: str | None = None) -> Any:
-    from nbmlops.drift.profile import ReferenceProfile, fit_reference, load_profile
-    from nbmlops.drift.sources import load_frame
-
-    if isinstance(profile, ReferenceProfile):
-        return profile
-    if isinstance(profile, str | os.PathLike) and str(profile).endswith(".json") \
-            and Path(profile).is_file():
-        return load_profile(profile)
-    df, source = load_frame(profile, role="reference")
-    tcol = time_column if time_column in df.columns else None  # logs have it, training data rarely
-    fitted = fit_reference(df, target=target, prediction=prediction, time_column=tcol)
-    fitted.source = source  # where the reference came from (file, snapshot), for the audit
-    return fitted
-
-
-def _progress_bar() -> Any:
-    from tqdm.auto import tqdm
-
-    return tqdm(unit="rows", unit_scale=True, desc="drift", leave=False)
-
-
-def _live_panel(profile: Any, current: Any, time_column: str | None, window: Any,
-                config: Any, interval: float, export: Any) -> DriftPanel:
-    from nbmlops.drift.config import DriftConfig
-    from nbmlops.drift.evaluate import evaluate_state
-    from nbmlops.drift.report import _as_config
-    from nbmlops.widgets.live import LiveMonitor
-
-    if not isinstance(current, str | os.PathLike):
-        raise DriftError("Live mode watches a file or folder: pass its path as current.",
-                         parameter="current")
-    cfg = _as_config(config) if config is not None else DriftConfig()
-    # the rows present now are read once (with progress); the monitor then reads only new ones
-    monitor = LiveMonitor(None, profile, current, interval, time_column, window)
-    bar = _progress_bar()
-    for df in monitor.tail.read_new():
-        monitor.acc.add(df)
-        bar.update(len(df))
-    bar.close()
-    if monitor.acc.rows == 0:
-        raise DriftError(f"{current} has no rows yet; start live mode once the log has some.",
-                         path=str(current))
-    state = monitor.acc.state({"current": {"kind": "live", "path": str(current)}})
-    panel = DriftPanel(evaluate_state(state, cfg), export_path=export)
-    monitor.panel = panel
-    panel.monitor = monitor
-    monitor.start()
-    panel.show_live_status(monitor)
-    return panel
+def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
+    """The threshold controls: setting key -> (widget class, label, arguments)."""
+    number = {"min": 0, "max": 1e6, "step": 0.01}
+    return {
+        "numeric_test": (w.Dropdown, "numeric test", {"options": NUMERIC_TESTS}),
+        "numeric_effect": (w.Dropdown, "numeric effect", {"options": NUMERIC_EFFECTS}),
+        "numeric_threshold": (w.BoundedFloatText, "numeric threshold", number),
+        "categorical_test": (w.Dropdown, "categorical test", {"options": CATEGORICAL_TESTS}),
+        "categorical_effect": (w.Dropdown, "categorical effect",
+                               {"options": CATEGORICAL_EFFECTS}),
+        "categorical_threshold": (w.BoundedFloatText, "categorical threshold", number),
+        "alpha": (w.BoundedFloatText, "alpha", {"min": 1e-12, "max": 0.999, "step": 0.01}),
+        "multiple_testing": (w.Dropdown, "multiple testing", {"options": CORRECTIONS}),
+        "drift_share": (w.BoundedFloatText, "drift share >", {"min": 0, "max": 0.999,
+                                                              "step": 0.05}),
+        "feature_threshold": (w.FloatText, "selected feature thr.", {}),
+    }

@@ -93,7 +93,7 @@ def figure_class() -> type:
     """The :class:`PanelFigure` class (built on first use: plotly is imported lazily)."""
     import plotly.graph_objects as go
 
-    class PanelFigure(go.FigureWidget):  # type: ignore[misc]
+    class PanelFigure(go.FigureWidget):
         """A ``FigureWidget`` whose saved state holds a loader, not plotly's bundle."""
 
         _esm = LOADER

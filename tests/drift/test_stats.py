@@ -27,7 +27,7 @@ def test_ks_exact_mode_equals_scipy(n1: int, n2: int, decimals: int, shift: floa
     profile = fit_reference(pd.DataFrame({"x": a}), exact_max=10**7)
     assert profile.columns["x"]["exact"]
     col = profile.columns["x"]
-    from nbmlops.drift.engine import summarise_column
+    from nbmlops.drift.accumulator import summarise_column
 
     got = st.numeric_stats(col, summarise_column(col, pd.Series(b)))
     want = stats.ks_2samp(a, b)

@@ -127,7 +127,7 @@ def test_header_and_table_ranked_by_severity(panel: Any, report: Any) -> None:
 
 
 def test_selecting_a_feature_redraws_its_drilldown(panel: Any, report: Any) -> None:
-    from nbmlops.widgets.figures import ks_distance
+    from nbmlops.drift.figures import ks_distance
 
     amount = report.features["amount"]
     figs = panel.figures
@@ -210,7 +210,7 @@ def test_no_labels_says_so(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]
 def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     from nbmlops.drift import engine, evaluate, sources
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -259,7 +259,7 @@ def test_window_selector_never_rereads_raw_data(profile: Any, data: Any, tmp_pat
 
 def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_path: Path,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     data[1].to_parquet(tmp_path / "log.parquet")
     drift_panel(profile, tmp_path / "log.parquet", time_column="ts", window="1D")
@@ -269,7 +269,7 @@ def test_progress_shown_while_a_log_is_summarised(profile: Any, data: Any, tmp_p
 
 def test_a_report_saved_as_json_reopens_fully_interactive(report: Any, tmp_path: Path) -> None:
     from nbmlops.drift.report import DriftReport
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     report.to_json(tmp_path / "report.json")
     panel = drift_panel(DriftReport.from_json(tmp_path / "report.json"))
@@ -385,7 +385,7 @@ def test_export_config_is_what_the_ci_gate_reads(panel: Any, profile: Any, data:
 
 def test_config_file_is_picked_up(report: Any, project: Path) -> None:
     from nbmlops.drift.config import MethodSpec
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cfg = report.config.replace(numeric=report.config.numeric.merged(MethodSpec(threshold=9.0)))
     cfg.save(project / "drift.yaml")
@@ -410,37 +410,8 @@ def _csv_lines(df: pd.DataFrame, header: bool) -> str:
     return df.to_csv(index=False, header=header)
 
 
-def test_log_tail_reads_only_new_rows(tmp_path: Path, data: Any) -> None:
-    from nbmlops.widgets.live import LogTail
-
-    cur = data[1]
-    log = tmp_path / "log.csv"
-    log.write_text(_csv_lines(cur.iloc[:100], True))
-    tail = LogTail(log)
-    first = tail.read_new()
-    assert sum(map(len, first)) == 100
-    assert tail.read_new() == []  # nothing new
-    text = _csv_lines(cur.iloc[100:150], False)
-    with log.open("a") as fh:
-        fh.write(text + text.splitlines()[0][:10])  # 50 rows and half a line
-    new = tail.read_new()
-    assert sum(map(len, new)) == 50
-    assert new[0]["amount"].tolist() == pytest.approx(cur["amount"].iloc[100:150].tolist())
-    with log.open("a") as fh:
-        fh.write(text.splitlines()[0][10:] + "\n")  # the line completes
-    assert sum(map(len, tail.read_new())) == 1
-    # a folder: new Parquet files are read once each
-    folder = tmp_path / "logs"
-    folder.mkdir()
-    cur.iloc[:30].to_parquet(folder / "a.parquet")
-    tail = LogTail(folder)
-    assert sum(map(len, tail.read_new())) == 30
-    cur.iloc[30:50].to_parquet(folder / "b.parquet")
-    assert sum(map(len, tail.read_new())) == 20 and tail.rows_read == 50
-
-
 def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path: Path) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cur = data[1]
     log = tmp_path / "live.csv"
@@ -465,7 +436,7 @@ def test_live_panel_updates_in_place_and_stops(profile: Any, data: Any, tmp_path
 
 def test_live_read_error_is_shown_and_polling_goes_on(profile: Any, data: Any,
                                                      tmp_path: Path) -> None:
-    from nbmlops.widgets.drift_panel import drift_panel
+    from nbmlops.widgets.drift import drift_panel
 
     cur = data[1]
     log = tmp_path / "live.csv"

@@ -95,7 +95,7 @@ def test_static_fallback_stays_small_with_many_features() -> None:
     import pandas as pd
 
     from nbmlops.drift.profile import fit_reference
-    from nbmlops.widgets.static import static_html
+    from nbmlops.widgets.panel_html import static_html
 
     rng = np.random.default_rng(1)
     cols = {f"f{i:03d}": rng.normal(0, 1, 500) for i in range(150)}

@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from nbmlops._html import fmt
+
 _ICON = {"ok": "ok", "warn": "WARN", "drift": "DRIFT", "skipped": "skipped", "error": "ERROR"}
-
-
-def _fmt(v: Any, digits: int = 3) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float):
-        if v != 0 and (abs(v) < 10 ** -digits or abs(v) >= 1e5):
-            return f"{v:.2e}"
-        return f"{v:.{digits}f}"
-    return str(v)
 
 
 def feature_rows(report: Any) -> list[list[str]]:
@@ -23,8 +15,8 @@ def feature_rows(report: Any) -> list[list[str]]:
     for name in report.ranking:
         f = report.features[name]
         rows.append([name, f.kind, _ICON.get(f.status, f.status), f.test or "-",
-                     _fmt(f.p_adjusted), f"{f.effect_name or '-'}={_fmt(f.effect)}",
-                     _fmt(f.threshold), f.reason])
+                     fmt(f.p_adjusted), f"{f.effect_name or '-'}={fmt(f.effect)}",
+                     fmt(f.threshold), f.reason])
     return rows
 
 
@@ -44,11 +36,11 @@ def summary_text(report: Any) -> str:
         lines.append("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
     if report.prediction is not None:
         p = report.prediction
-        lines.append(f"prediction {p.name}: {p.status} ({p.effect_name}={_fmt(p.effect)})")
+        lines.append(f"prediction {p.name}: {p.status} ({p.effect_name}={fmt(p.effect)})")
     if report.performance and report.performance.get("current"):
         ref, cur = report.performance["reference"], report.performance["current"]
         lines.append("performance (ref -> cur): " + ", ".join(
-            f"{k} {_fmt(ref.get(k))}->{_fmt(cur.get(k))}"
+            f"{k} {fmt(ref.get(k))}->{fmt(cur.get(k))}"
             for k in ("accuracy", "precision", "recall", "fpr", "auc")))
     if report.windows:
         lines.append(f"windows ({report.window_spec}):")
@@ -56,7 +48,7 @@ def summary_text(report: Any) -> str:
             extra = f" drifted: {', '.join(w.drifted)}" if w.drifted else ""
             perf = ""
             if w.performance and w.performance.get("fpr") is not None:
-                perf = f" fpr={_fmt(w.performance['fpr'])}"
+                perf = f" fpr={fmt(w.performance['fpr'])}"
             lines.append(f"  {w.key}  rows={w.n_rows}  {w.verdict}{perf}{extra}")
     return "\n".join(lines)
 
@@ -72,12 +64,12 @@ def markdown(report: Any) -> str:
         out.append("| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |")
     if report.prediction is not None:
         p = report.prediction
-        out += ["", f"Prediction `{p.name}`: {p.status} ({p.effect_name} = {_fmt(p.effect)})"]
+        out += ["", f"Prediction `{p.name}`: {p.status} ({p.effect_name} = {fmt(p.effect)})"]
     if report.performance and report.performance.get("current"):
         ref, cur = report.performance["reference"], report.performance["current"]
         out += ["", "| metric | reference | current |", "|---|---|---|"]
         for k in ("accuracy", "precision", "recall", "fpr", "auc"):
-            out.append(f"| {k} | {_fmt(ref.get(k))} | {_fmt(cur.get(k))} |")
+            out.append(f"| {k} | {fmt(ref.get(k))} | {fmt(cur.get(k))} |")
     if report.windows:
         out += ["", f"### Windows ({report.window_spec})", "",
                 "| window | rows | verdict | drifted |", "|---|---|---|---|"]

@@ -1,18 +1,15 @@
-"""Live mode: watch a growing log file or folder, read only the new rows.
+"""Read a growing log file or folder: only the rows added since the last read.
 
 :class:`LogTail` remembers how far it has read each file: CSV and JSONL
 files are read from the last byte offset up to the last complete line;
 Parquet/Arrow files (which cannot grow in place) are read once, when they
-appear. :class:`LiveMonitor` feeds the new rows to the drift engine's
-:class:`~nbmlops.drift.engine.Accumulator` (summaries only: the rows are
-dropped after each poll) and pushes the re-derived report to the panel, on a
-background thread so the kernel stays free; :meth:`LiveMonitor.stop` ends it.
+appear. :class:`~nbmlops.drift.monitor.DriftMonitor` polls one.
 """
 
 from __future__ import annotations
 
 import io
-import threading
+import os
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +45,7 @@ class LogTail:
         A CSV/JSONL/Parquet file, a folder of them, or a glob.
     """
 
-    def __init__(self, spec: str | Path) -> None:
+    def __init__(self, spec: str | os.PathLike[str]) -> None:
         self.spec = spec
         self.offsets: dict[Path, int] = {}
         self.headers: dict[Path, bytes] = {}
@@ -115,79 +112,3 @@ def _parse(path: Path, kind: str, data: bytes) -> Any:
     except Exception as exc:  # pyarrow raises several types for bad text
         raise DriftError(f"Cannot read new rows of {path}: {exc}", path=str(path)) from None
     return table.to_pandas()
-
-
-class LiveMonitor:
-    """Poll a :class:`LogTail` every ``interval`` seconds and update a panel.
-
-    Parameters
-    ----------
-    panel
-        The :class:`~nbmlops.widgets.drift_panel.DriftPanel` to update.
-    profile
-        The reference profile.
-    spec
-        File, folder or glob of the growing log.
-    interval
-        Seconds between polls.
-    time_column, window
-        Windowing, as in :func:`nbmlops.drift.engine.compare`.
-    """
-
-    def __init__(self, panel: Any, profile: Any, spec: str | Path, interval: float,
-                 time_column: str | None = None, window: Any = None) -> None:
-        from nbmlops.drift.engine import Accumulator
-
-        self.panel = panel
-        self.tail = LogTail(spec)
-        self.acc = Accumulator(profile, time_column, window)
-        self.interval = interval
-        self.polls = 0
-        self.error: str | None = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def running(self) -> bool:
-        """True while the background thread polls."""
-        return self._thread is not None and self._thread.is_alive()
-
-    def poll_once(self) -> int:
-        """Read new rows, update the summaries and the panel; return the new row count."""
-        from nbmlops.drift.evaluate import evaluate_state
-
-        new = 0
-        for df in self.tail.read_new():
-            self.acc.add(df)
-            new += len(df)
-        self.polls += 1
-        if new and self.acc.rows:
-            state = self.acc.state({"current": {"kind": "live", "path": str(self.tail.spec)}})
-            self.panel.set_base(evaluate_state(state, self.panel.config))
-        self.panel.show_live_status(self)
-        return new
-
-    def start(self) -> LiveMonitor:
-        """Poll on a daemon thread until :meth:`stop`."""
-        if self.running:
-            return self
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="nbmlops-drift-live", daemon=True)
-        self._thread.start()
-        return self
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception as exc:  # keep the kernel alive; show the problem in the panel
-                self.error = str(exc)
-                self.panel.show_live_status(self)
-            self._stop.wait(self.interval)
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop polling and wait for the thread to end."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-        self.panel.show_live_status(self)

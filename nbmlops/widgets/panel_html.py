@@ -1,4 +1,4 @@
-"""HTML of a drift report without JavaScript.
+"""The drift panel's HTML parts: header, feature table and the static fallback.
 
 The panel's header and feature table, and the static fallback put in the
 same mimebundle as the widget.
@@ -11,10 +11,10 @@ of the data, because a report holds summaries only.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
-from nbmlops.widgets.figures import COLOURS, series, sparkline_svg
+from nbmlops._html import esc, num
+from nbmlops.drift.figures import series, sparkline_svg, status_colour
 
 _CSS = (
     "<style>.nbmlops-drift{font-family:system-ui,sans-serif;font-size:13px}"
@@ -25,20 +25,12 @@ _CSS = (
 )
 
 
-def _e(text: Any) -> str:
-    return html.escape(str(text))
-
-
-def _num(v: Any, fmt: str = ".3g") -> str:
-    return "–" if v is None else format(v, fmt)
-
-
 def badge(status: str, reason: str = "") -> str:
     """A coloured status pill; the reason shows as tooltip and, for errors, as text."""
-    colour = COLOURS.get(status, "#757575")
-    tip = f' title="{_e(reason)}"' if reason else ""
-    text = f" {_e(reason)}" if reason and status in ("error", "skipped") else ""
-    return (f'<span class="nbmlops-badge" style="background:{colour}"{tip}>{_e(status)}</span>'
+    colour = status_colour(status)
+    tip = f' title="{esc(reason)}"' if reason else ""
+    text = f" {esc(reason)}" if reason and status in ("error", "skipped") else ""
+    return (f'<span class="nbmlops-badge" style="background:{colour}"{tip}>{esc(status)}</span>'
             f'<small>{text}</small>')
 
 
@@ -57,15 +49,15 @@ def header_html(report: Any, window: str = "all") -> str:
     period = f"{start or '?'} → {end or '?'}" if (start or end) else "whole current data"
     windows = len(report.windows)
     spec = f" of {report.window_spec}" if report.window_spec else ""
-    shown = "" if window == "all" else f" — showing window <b>{_e(window)}</b>"
-    drifted = ", ".join(_e(n) for n in report.drifted[:5]) or "none"
+    shown = "" if window == "all" else f" — showing window <b>{esc(window)}</b>"
+    drifted = ", ".join(esc(n) for n in report.drifted[:5]) or "none"
     return (
         f'<div class="nbmlops-drift nbmlops-header">'
         f'<b style="font-size:15px">Dataset verdict: {badge(report.verdict)}</b> '
-        f"<span>{_e(report.reason)}</span><br>"
-        f"Period {_e(period)}, {windows} window(s){_e(spec)}{shown}; "
+        f"<span>{esc(report.reason)}</span><br>"
+        f"Period {esc(period)}, {windows} window(s){esc(spec)}{shown}; "
         f"reference {report.n_ref:,} rows, current {report.n_cur:,} rows. "
-        f"Drifted: {drifted}<br><small>Thresholds: {_e(thresholds_text(report.config))}"
+        f"Drifted: {drifted}<br><small>Thresholds: {esc(thresholds_text(report.config))}"
         "</small></div>"
     )
 
@@ -73,11 +65,11 @@ def header_html(report: Any, window: str = "all") -> str:
 def _categories(f: Any) -> str:
     parts = []
     if f.new_categories:
-        shown = ", ".join(_e(k) for k in list(f.new_categories)[:3])
+        shown = ", ".join(esc(k) for k in list(f.new_categories)[:3])
         more = "…" if len(f.new_categories) > 3 else ""
         parts.append(f"new: {shown}{more}")
     if f.vanished_categories:
-        shown = ", ".join(_e(k) for k in f.vanished_categories[:3])
+        shown = ", ".join(esc(k) for k in f.vanished_categories[:3])
         more = "…" if len(f.vanished_categories) > 3 else ""
         parts.append(f"gone: {shown}{more}")
     return "; ".join(parts)
@@ -110,11 +102,11 @@ def table_html(report: Any, top: int | None = None, selected: str | None = None)
         style = ' style="background:#fff8e1"' if f.name == selected else ""
         p = f.p_adjusted if f.p_adjusted is not None else f.p_value
         body.append(
-            f'<tr data-feature="{_e(f.name)}"{style}><td>{i}</td><td><b>{_e(f.name)}</b> '
-            f"<small>{_e(f.kind)}</small></td><td>{badge(f.status, f.reason)}</td>"
-            f"<td>{_e(f.test or '–')} / {_e(f.effect_name or '–')}</td>"
-            f"<td>{_num(f.statistic)}</td><td>{_num(p, '.2g')}</td>"
-            f"<td>{_num(f.effect)}</td><td>{_num(thr, 'g')}</td>"
+            f'<tr data-feature="{esc(f.name)}"{style}><td>{i}</td><td><b>{esc(f.name)}</b> '
+            f"<small>{esc(f.kind)}</small></td><td>{badge(f.status, f.reason)}</td>"
+            f"<td>{esc(f.test or '–')} / {esc(f.effect_name or '–')}</td>"
+            f"<td>{num(f.statistic)}</td><td>{num(p, '.2g')}</td>"
+            f"<td>{num(f.effect)}</td><td>{num(thr, 'g')}</td>"
             f"<td>{sparkline_svg(values, thr)}</td><td>{_missing(f)}</td>"
             f"<td>{_categories(f)}</td></tr>"
         )
@@ -129,5 +121,3 @@ def static_html(report: Any, top: int = 10) -> str:
             f"{table_html(report, top=top)}<small>Static view of an nbmlops drift panel; "
             "open the notebook in Jupyter for the interactive panel.</small></div>")
 
-
-CSS = _CSS

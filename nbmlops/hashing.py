@@ -229,9 +229,9 @@ def _arrow_digest(chunks: list[Any]) -> bytes:
         return _sha(values, lengths, nulls)
     width = t.bit_width // 8
     buf = chunk.buffers()[1]
-    body = memoryview(buf)[chunk.offset * width:(chunk.offset + len(chunk)) * width] \
-        if buf is not None else b""
-    return _sha(body, b"", nulls)
+    values = b"" if buf is None else \
+        memoryview(buf)[chunk.offset * width:(chunk.offset + len(chunk)) * width]
+    return _sha(values, b"", nulls)
 
 
 def _is_binary_like(t: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import pickle
 import subprocess
 import sys
@@ -35,14 +36,20 @@ def test_load_ext_is_light() -> None:
     assert not {m for m in mods if m.split(".")[0] in HEAVY}
 
 
-def test_public_names_resolve() -> None:
-    for name in nbmlops.__all__:
-        if name.startswith("_") or name in {"load_ipython_extension", "unload_ipython_extension"}:
-            continue
+def test_public_names_resolve_to_what_the_lazy_table_names() -> None:
+    from nbmlops import _version
+
+    assert set(nbmlops.__all__) == {*nbmlops._LAZY, "__version__", "load_ipython_extension",
+                                    "unload_ipython_extension"}
+    for name, target in nbmlops._LAZY.items():
+        module, _, attr = target.partition(":")
         try:
-            assert getattr(nbmlops, name) is not None
+            value = getattr(nbmlops, name)
         except (ImportError, AttributeError) as exc:  # pragma: no cover - shows which
             pytest.fail(f"nbmlops.{name} does not resolve: {exc}")
+        assert value is getattr(importlib.import_module(module), attr), name
+        assert getattr(value, "__name__", None) == attr, name
+    assert nbmlops.__version__ == _version.__version__
 
 
 def test_unknown_attribute() -> None:

@@ -16,12 +16,14 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import MissingDependencyError, SnapshotError, UsageArgumentError
+from nbmlops.tracking.current import active_run_id, log_dataset
 from nbmlops.versioning import canonical, catalog, dvcfiles, remote, vcs
 from nbmlops.versioning.results import SnapshotDiff, SnapshotList, SnapshotVersion
 
@@ -72,26 +74,39 @@ def snapshot(
     from nbmlops.hashing import frame_digest
 
     cfg = config or load_config()
-    name = catalog.check_name(name)
-    folder = cfg.path(cfg.snapshot_dir)
+    name = catalog.check_snapshot_name(name)
     canonical.frame_kind(df)
-    digest = frame_digest(df)
-    latest = catalog.Catalog.read(folder, name).latest
-    if latest is not None and latest.digest == digest:
-        return _finish_unchanged(latest, cfg, push, commit, context, df)
+    req = _Request(cfg, cfg.path(cfg.snapshot_dir), name, df, frame_digest(df), message,
+                   push, commit, context)
+    latest = catalog.Catalog.read(req.folder, name).latest
+    if latest is not None and latest.digest == req.digest:
+        return _finish_unchanged(latest, req)
     table, kind = canonical.to_table(df)  # validates: nothing written on bad input
-    folder.mkdir(parents=True, exist_ok=True)
+    req.folder.mkdir(parents=True, exist_ok=True)
     repo = dvcfiles.open_repo(cfg.project_root)
     try:
-        return _store(repo, cfg, folder, name, table, kind, digest, message, push, commit,
-                      context, df)
+        return _store(repo, req, table, kind)
     finally:
         repo.close()
 
 
-def _store(repo: Any, cfg: NbmlopsConfig, folder: Path, name: str, table: Any, kind: str,
-           digest: str, message: str | None, push: bool, commit: bool, context: str,
-           df: Any) -> SnapshotVersion:
+@dataclass(frozen=True)
+class _Request:
+    """One :func:`snapshot` call: what to store, where, and what to do after."""
+
+    cfg: NbmlopsConfig
+    folder: Path
+    name: str
+    df: Any
+    digest: str
+    message: str | None
+    push: bool
+    commit: bool
+    context: str
+
+
+def _store(repo: Any, req: _Request, table: Any, kind: str) -> SnapshotVersion:
+    cfg, folder, name = req.cfg, req.folder, req.name
     tmp = folder / f".{name}.parquet.{uuid.uuid4().hex}.tmp"
     try:
         written = canonical.write_canonical(table, tmp)
@@ -99,11 +114,10 @@ def _store(repo: Any, cfg: NbmlopsConfig, folder: Path, name: str, table: Any, k
         with catalog.locked(folder, name):
             _sweep_stale(folder, name)
             cat = catalog.Catalog.read(folder, name)
-            if cat.latest is not None and cat.latest.digest == digest:  # a racing twin
+            if cat.latest is not None and cat.latest.digest == req.digest:  # a racing twin
                 tmp.unlink()
-                return _finish_unchanged(cat.latest, cfg, push, commit, context, df)
-            entry = _entry(cfg, folder, name, cat.next_version(), table, kind, digest,
-                           written, message)
+                return _finish_unchanged(cat.latest, req)
+            entry = _entry(req, cat.next_version(), table, kind, written)
             dvcfiles.add_to_cache(repo, str(tmp), written.md5)
             _checkpoint("cached")
             cat.versions.append(entry)
@@ -113,17 +127,17 @@ def _store(repo: Any, cfg: NbmlopsConfig, folder: Path, name: str, table: Any, k
             dvcfiles.checkout_file(repo, written.md5, workspace)
             dvcfile = dvcfiles.write_dvcfile(workspace, written.md5, written.size)
             gitignore = dvcfiles.ignore_in_git(repo, workspace)
-            if commit:
+            if req.commit:
                 entry.tag = f"snapshot/{name}/v{entry.version}"
                 cat.write()
                 _git_commit(cfg, entry, [dvcfile, cat.path, gitignore])
     finally:
         if tmp.exists():
             tmp.unlink()
-    if push:
+    if req.push:
         remote.push(repo, entry.md5, dvcfile, cfg.dvc_remote)
         entry.pushed = True
-    _log_dataset(entry, context, df)
+    _log_dataset(entry, req.context, req.df)
     return entry
 
 
@@ -142,36 +156,37 @@ def _sweep_stale(folder: Path, name: str) -> None:
                 tmp.unlink()
 
 
-def _entry(cfg: NbmlopsConfig, folder: Path, name: str, version: int, table: Any, kind: str,
-           digest: str, written: canonical.Written, message: str | None) -> SnapshotVersion:
+def _entry(req: _Request, version: int, table: Any, kind: str,
+           written: canonical.Written) -> SnapshotVersion:
+    cfg, folder, name = req.cfg, req.folder, req.name
     schema = canonical.schema_of(table)
     return SnapshotVersion(
-        name=name, version=version, md5=written.md5, size=written.size, digest=digest,
+        name=name, version=version, md5=written.md5, size=written.size, digest=req.digest,
         rows=int(table.num_rows), columns=len(schema), schema=schema, kind=kind,
-        message=message, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        git_commit=vcs.head_commit(cfg.project_root), run_id=_active_run(),
+        message=req.message, created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        git_commit=vcs.head_commit(cfg.project_root), run_id=active_run_id(),
         path=(folder / f"{name}.parquet").relative_to(cfg.project_root).as_posix()
         if folder.is_relative_to(cfg.project_root) else str(folder / f"{name}.parquet"),
     )
 
 
-def _finish_unchanged(latest: SnapshotVersion, cfg: NbmlopsConfig, push: bool, commit: bool,
-                      context: str, df: Any) -> SnapshotVersion:
+def _finish_unchanged(latest: SnapshotVersion, req: _Request) -> SnapshotVersion:
+    cfg = req.cfg
     latest.unchanged = True
     latest.notes.append(f"data equal to {latest.ref} (logical hash); nothing rewritten")
     if _workspace_lags(cfg, latest):
         _restore_workspace(cfg, latest)
         latest.notes.append(f"{latest.path} and its .dvc file restored to {latest.ref}")
-    if push:
+    if req.push:
         with _open_repo(cfg) as repo:
             dvcfile = cfg.project_root / latest.dvc_path
             current = dvcfiles.read_dvcfile(dvcfile)
             same = current is not None and current.get("md5") == latest.md5
             remote.push(repo, latest.md5, dvcfile if same else None, cfg.dvc_remote)
         latest.pushed = True
-    if commit and latest.tag is None:
+    if req.commit and latest.tag is None:
         _commit_existing(cfg, latest)
-    _log_dataset(latest, context, df)
+    _log_dataset(latest, req.context, req.df)
     return latest
 
 
@@ -222,20 +237,8 @@ def _checkpoint(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def _active_run() -> str | None:
-    try:
-        from nbmlops.tracking.current import active_run_id
-    except ImportError:  # tracking not installed/built
-        return None
-    return active_run_id()
-
-
 def _log_dataset(entry: SnapshotVersion, context: str, df: Any) -> None:
     """Attach ``entry`` to the current ``%%mlops run`` as an MLflow dataset input."""
-    try:
-        from nbmlops.tracking.current import active_run_id, log_dataset
-    except ImportError:
-        return
     if active_run_id() is None:
         return
     entry.run_id = entry.run_id or active_run_id()
@@ -378,10 +381,10 @@ def diff(a: str, b: str | None = None, key: str | None = None,
     key
         A column identifying rows: counts added, removed and changed rows.
     """
-    from nbmlops.versioning.diffing import compare
+    from nbmlops.versioning.diffing import diff_frames
 
     cfg = config or load_config()
     ea = resolve(a, config=cfg)
     eb = resolve(b if b is not None else ea.name, config=cfg)
     fa, fb = _read(ea, "pandas", cfg), _read(eb, "pandas", cfg)
-    return compare(ea.ref, eb.ref, fa, fb, key=key)
+    return diff_frames(ea.ref, eb.ref, fa, fb, key=key)

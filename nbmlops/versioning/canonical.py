@@ -89,7 +89,7 @@ def to_table(data: Any) -> tuple[Any, str]:
         table = data.to_arrow()
     else:
         table = data
-    check_names(list(table.schema.names) if kind != "pandas" else [])
+    check_column_names(list(table.schema.names) if kind != "pandas" else [])
     if kind != "pyarrow":
         table = table.combine_chunks() if any(c.num_chunks > 1 for c in table.columns) else table
     if kind != "pandas":  # Parquet loses some Arrow types (dictionary value types ...)
@@ -101,7 +101,7 @@ def to_table(data: Any) -> tuple[Any, str]:
     return table, kind
 
 
-def check_names(names: list[Any]) -> None:
+def check_column_names(names: list[Any]) -> None:
     """Column names must be unique strings (Parquet keys columns by name)."""
     seen: set[str] = set()
     for name in names:
@@ -121,7 +121,7 @@ def check_names(names: list[Any]) -> None:
 
 def check_pandas_columns(df: Any) -> None:
     """Reject pandas columns that cannot round-trip, naming the first one."""
-    check_names(list(df.columns))
+    check_column_names(list(df.columns))
 
 
 def _from_pandas(df: Any) -> Any:

@@ -30,7 +30,7 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 LOCK_TIMEOUT = 300.0
 
 
-def check_name(name: str) -> str:
+def check_snapshot_name(name: str) -> str:
     """Validate a snapshot name (letters, digits, ``_ . -``; no ``@`` or ``/``)."""
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".dvc", ".json")):
         raise UsageArgumentError(
@@ -47,14 +47,14 @@ def parse_ref(ref: str, version: int | str | None = None) -> tuple[str, int | No
     if sep:
         version = ver
     if version in (None, "", "latest"):
-        return check_name(name), None
+        return check_snapshot_name(name), None
     text = str(version).lstrip("v")
     if not text.isdigit() or int(text) < 1:
         raise UsageArgumentError(
             f"Version {version!r} of {name!r} is not a positive number (write {name}@2).",
             parameter="version",
         )
-    return check_name(name), int(text)
+    return check_snapshot_name(name), int(text)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from nbmlops.versioning.results import SnapshotDiff
 EXAMPLES = 5
 
 
-def compare(a: str, b: str, fa: Any, fb: Any, key: str | None = None) -> SnapshotDiff:
+def diff_frames(a: str, b: str, fa: Any, fb: Any, key: str | None = None) -> SnapshotDiff:
     """Compare two pandas frames loaded from snapshots ``a`` and ``b``."""
     cols_a, cols_b = list(fa.columns), list(fb.columns)
     common = [c for c in cols_a if c in set(cols_b)]

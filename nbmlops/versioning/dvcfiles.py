@@ -71,8 +71,25 @@ def open_repo(root: Path, init: bool = True) -> Any:
             _told_init.add(str(root))
             how = "without git (--no-scm)" if no_scm else "in the git repository"
             print(f"nbmlops: initialised DVC {how} at {root}", file=sys.stderr)
-    with no_analytics():
+    with no_analytics(), _opening(root):
         return Repo(str(root))
+
+
+@contextlib.contextmanager
+def _opening(root: Path) -> Iterator[None]:
+    """Open one repository at a time across processes.
+
+    DVC's first open of a repository creates its state database in the site
+    cache; two processes doing that at once fail ("unable to open database
+    file"), e.g. two snapshots racing in a project DVC was just initialised in.
+    The lock file lives in ``.dvc/tmp``, which DVC keeps out of git.
+    """
+    from filelock import FileLock
+
+    folder = root / ".dvc" / "tmp"
+    folder.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(folder / "nbmlops-open.lock")):
+        yield
 
 
 def uses_git(repo: Any) -> bool:

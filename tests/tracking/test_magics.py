@@ -34,6 +34,7 @@ def test_run_is_a_cell_magic_and_help(ip, capsys):
     assert "--no-autolog" in out and "--seed" in out
 
 
+@pytest.mark.fresh_store  # asserts that no default mlflow.db is written
 def test_init_sets_experiment_and_store(ip, project, tmp_path, capsys):
     from mlflow import MlflowClient
 

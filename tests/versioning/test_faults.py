@@ -130,6 +130,7 @@ def test_racing_twins_get_one_version(git_project):
     procs = [start(git_project, 5, go), start(git_project, 5, go)]
     wait_ready(git_project, [5], procs)
     go.touch()
-    outs = [p.communicate(timeout=180)[0].split() for p in procs]
-    assert sorted(o[:2] for o in outs) == [["1", "False"], ["1", "True"]]
+    done = [p.communicate(timeout=180) for p in procs]
+    outs = [out.split() for out, _ in done]
+    assert sorted(o[:2] for o in outs) == [["1", "False"], ["1", "True"]], [e for _, e in done]
     assert len(catalog(git_project)["versions"]) == 1

@@ -35,16 +35,8 @@ PACKAGE = ROOT / "nbmlops"
 MAX_LINES = 400
 
 
-def _layer_doc() -> Path:
-    """The docs page holding the layer table (development.md once it carries it)."""
-    for page in ("development.md", "layers.md"):
-        path = ROOT / "docs" / page
-        if path.is_file() and "<!-- layers -->" in path.read_text(encoding="utf-8"):
-            return path
-    raise AssertionError("no docs page has a <!-- layers --> table")
-
-
-LAYERS = parse_layers(_layer_doc().read_text(encoding="utf-8"))
+#: the layer table of docs/development.md (between its <!-- layers --> markers)
+LAYERS = parse_layers((ROOT / "docs" / "development.md").read_text(encoding="utf-8"))
 
 
 def _report(title: str, lines: list[str]) -> str:
@@ -57,7 +49,7 @@ def _report(title: str, lines: list[str]) -> str:
 def test_every_subpackage_is_named_in_the_layer_table() -> None:
     subpackages = {p.parent.name for p in PACKAGE.glob("*/__init__.py")}
     unnamed = sorted(subpackages - set(LAYERS.members))
-    assert not unnamed, f"add these packages to the layer table in {_layer_doc().name}: {unnamed}"
+    assert not unnamed, f"add these packages to the layer table of docs/development.md: {unnamed}"
 
 
 def test_no_import_cycles() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nbmlops._lazy import lazy_getattr
+from nbmlops._lazy import lazy_face
 from nbmlops._version import __version__ as __version__
 
 # public name -> "module:attribute" (resolved on first access, PEP 562)
@@ -42,11 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # resolve public names lazily so importing the package stays cheap
-__getattr__ = lazy_getattr("nbmlops", _LAZY, globals(), _SUBMODULES)
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY) | _SUBMODULES)
+__getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), _SUBMODULES)
 
 
 def load_ipython_extension(ipython: Any) -> None:

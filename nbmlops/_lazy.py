@@ -1,4 +1,4 @@
-"""PEP 562 lazy attributes, shared by ``nbmlops`` and ``nbmlops.drift``."""
+"""PEP 562 lazy attributes: how the package and every area build their public face."""
 
 from __future__ import annotations
 
@@ -31,3 +31,25 @@ def lazy_getattr(
         raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
 
     return _getattr
+
+
+def lazy_face(
+    module_name: str,
+    table: dict[str, str],
+    namespace: dict[str, Any],
+    submodules: Iterable[str] = (),
+) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
+    """``__getattr__`` and ``__dir__`` of a public face whose names are in ``table``.
+
+    Every area's ``__init__.py`` is its public face the same way::
+
+        _LAZY = {"capture_run": "nbmlops.tracking.lifecycle:capture_run", ...}
+        __all__ = sorted(_LAZY)
+        __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals())
+    """
+    subs = frozenset(submodules)
+
+    def _dir() -> list[str]:
+        return sorted(set(namespace) | set(table) | subs)
+
+    return lazy_getattr(module_name, table, namespace, subs), _dir

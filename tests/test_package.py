@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import pickle
 import subprocess
 import sys
@@ -76,3 +77,24 @@ def test_snapshot_stays_the_function_after_its_package_loads() -> None:
 
     assert nbmlops.snapshot is nbmlops.versioning.api.snapshot
     assert callable(nbmlops.snapshot) and nbmlops.snapshot.__name__ == "snapshot"
+
+
+@pytest.mark.parametrize("area", ["tracking", "versioning", "pipeline", "drift"])
+def test_every_area_has_the_same_kind_of_public_face(area: str) -> None:
+    """Each API area's ``__init__`` is a lazy table of its public names, like the package's."""
+    code = (
+        "import importlib, json, sys\n"
+        f"m = importlib.import_module('nbmlops.{area}')\n"
+        "heavy = sorted(k for k in ('pandas', 'mlflow', 'dvc', 'papermill', 'IPython') "
+        "if k in sys.modules)\n"
+        "ok = {}\n"
+        "for name, target in m._LAZY.items():\n"
+        "    mod, _, attr = target.partition(':')\n"
+        "    ok[name] = getattr(m, name) is getattr(importlib.import_module(mod), attr)\n"
+        "print(json.dumps({'all': m.__all__, 'lazy': sorted(m._LAZY), 'heavy': heavy, 'ok': ok}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    face = json.loads(out.stdout)
+    assert face["all"] == face["lazy"] and face["all"]
+    assert face["heavy"] == []  # importing the face alone loads no back-end
+    assert all(face["ok"].values()), face["ok"]

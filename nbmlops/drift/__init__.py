@@ -10,7 +10,7 @@ Public names are resolved lazily (numpy/pandas/scipy load on first use).
 
 from __future__ import annotations
 
-from nbmlops._lazy import lazy_getattr
+from nbmlops._lazy import lazy_face
 
 _LAZY: dict[str, str] = {
     "fit_reference": "nbmlops.drift.profile:fit_reference",
@@ -30,10 +30,5 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY)
 
-
-# resolve public names on first access
-__getattr__ = lazy_getattr("nbmlops.drift", _LAZY, globals())
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+# public names resolve on first access (PEP 562), so importing the area stays cheap
+__getattr__, __dir__ = lazy_face(__name__, _LAZY, globals())

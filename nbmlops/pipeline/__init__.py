@@ -18,7 +18,7 @@ same name once those are imported.
 
 from __future__ import annotations
 
-from nbmlops._lazy import lazy_getattr
+from nbmlops._lazy import lazy_face
 
 _LAZY: dict[str, str] = {
     "run_notebook": "nbmlops.pipeline.runner:run_notebook",
@@ -35,10 +35,5 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY)
 
-
-# resolve public names on first access
-__getattr__ = lazy_getattr("nbmlops.pipeline", _LAZY, globals())
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+# public names resolve on first access (PEP 562), so importing the area stays cheap
+__getattr__, __dir__ = lazy_face(__name__, _LAZY, globals())

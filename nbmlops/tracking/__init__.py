@@ -9,7 +9,7 @@ Everything else in the subpackage is internal and may move.
 
 from __future__ import annotations
 
-from nbmlops._lazy import lazy_getattr
+from nbmlops._lazy import lazy_face
 
 _LAZY: dict[str, str] = {
     "init": "nbmlops.tracking.api:init",
@@ -29,9 +29,5 @@ _LAZY: dict[str, str] = {
 
 __all__ = sorted(_LAZY)
 
-# resolve public names on first access (PEP 562)
-__getattr__ = lazy_getattr("nbmlops.tracking", _LAZY, globals())
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_LAZY))
+# public names resolve on first access (PEP 562), so importing the area stays cheap
+__getattr__, __dir__ = lazy_face(__name__, _LAZY, globals())

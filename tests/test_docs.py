@@ -27,7 +27,8 @@ def test_every_page_is_linked_from_index() -> None:
 
 def test_readme_test_command_is_what_ci_runs() -> None:
     ci = (ROOT / ".ci" / "run").read_text()
-    block = ci.split("# >>> README test command")[1].split("# <<< README test command")[0]
+    after_marker = ci.split("# >>> README test command")[1].split("\n", 1)[1]
+    block = after_marker.split("# <<< README test command")[0]
     ci_cmd = " && ".join(line.strip() for line in block.strip().splitlines()
                          if line.strip() and not line.startswith("#"))
     readme = (ROOT / "README.md").read_text()

@@ -22,6 +22,7 @@ from tests._layers import (
     against_order,
     cycle_edges,
     cycles,
+    function_sizes,
     import_graph,
     jupyter_below_fronts,
     module_files,
@@ -33,6 +34,10 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = ROOT / "nbmlops"
 #: no module over this many lines (docs/development.md: "modules a reader can hold")
 MAX_LINES = 400
+#: no function over this many lines of code (docstring, comments and blank lines not counted)
+MAX_FUNCTION_LINES = 60
+#: no function with more parameters than this (self/cls not counted)
+MAX_PARAMETERS = 8
 
 
 #: the layer table of docs/development.md (between its <!-- layers --> markers)
@@ -73,6 +78,26 @@ def test_no_jupyter_imports_below_the_fronts() -> None:
 def test_modules_stay_small() -> None:
     big = [f"{m}: {n} lines" for n, m in oversized(PACKAGE, MAX_LINES)]
     assert not big, _report(f"modules over {MAX_LINES} lines", big)
+
+
+#: documented public entry points that keep their keyword arguments for users
+#: (each builds its options object once; nothing below them takes more than 8)
+PUBLIC_KEYWORD_APIS = {
+    "nbmlops.pipeline.runner.run_notebook", "nbmlops.pipeline.sweep.sweep",
+    "nbmlops.drift.profile.fit_reference", "nbmlops.drift.engine.compare",
+}
+
+
+def test_functions_stay_short_and_take_few_parameters() -> None:
+    long, wide = [], []
+    for name, code_lines, params in function_sizes(PACKAGE):
+        if code_lines > MAX_FUNCTION_LINES:
+            long.append(f"{name}: {code_lines} lines of code")
+        if params > MAX_PARAMETERS and name not in PUBLIC_KEYWORD_APIS:
+            wide.append(f"{name}: {params} parameters")
+    assert not long, _report(f"functions over {MAX_FUNCTION_LINES} lines of code", long)
+    assert not wide, _report(f"functions over {MAX_PARAMETERS} parameters (use an options "
+                             "object)", wide)
 
 
 # -- runtime: what importing an area really loads ------------------------------------------
@@ -252,3 +277,18 @@ def test_fresh_import_probe_names_the_import_chain(
     assert any("pkg/shows.py:1: import IPython" in line
                for line in loud["chains"]["IPython"])
     assert _import_fresh(["pkg.quiet"])["loaded"] == []
+
+
+def test_checker_counts_code_lines_and_parameters(tmp_path: Path) -> None:
+    pkg = _package(tmp_path, {
+        "core.py": (
+            "class A:\n"
+            "    def m(self, a, b, *args, c, **kw):\n"
+            '        """Doc\n\n        more doc.\n        """\n'
+            "        # a comment\n\n"
+            "        x = 1\n"
+            "        return (x,\n"
+            "                a)\n"
+        ),
+    })
+    assert function_sizes(pkg) == [("pkg.core.m", 3, 5)]

@@ -146,6 +146,9 @@ def test_finish_runs_the_hook_only_when_the_gate_fails(tmp_path: Path) -> None:
 def test_cli_verify_exit_codes(project: Path) -> None:
     default = project / ".nbmlops" / "drift_audit.jsonl"
     r = verify()
+    assert r.exit_code == 2
+    assert f"no audit log at {default}" in r.output and "first run" in r.output
+    r = verify(str(project))  # a folder: unreadable as a log
     assert r.exit_code == 2 and "cannot read" in r.output
     write_log(default, 3)
     r = verify()  # default path: the drift gate's log in the project

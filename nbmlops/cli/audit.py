@@ -28,6 +28,10 @@ def verify(path: str | None) -> None:
     target = path or str(load_config().path(DEFAULT_AUDIT_LOG))
     try:
         check = verify_audit(target)
+    except FileNotFoundError:
+        hint = "" if path else " (a gate writes it on its first run: nbmlops drift REF CUR)"
+        click.echo(f"error: no audit log at {target}{hint}.", err=True)
+        sys.exit(2)
     except OSError as exc:
         click.echo(f"error: cannot read {target}: {exc.strerror or exc}", err=True)
         sys.exit(2)

@@ -198,6 +198,58 @@ def log_files(client: Any, run_id: str, paths: list[Path]) -> None:
                 client.log_artifact(run_id, str(path))
 
 
+def frame_schema(df: Any, name: str, digest: str) -> str | None:
+    """MLflow's own JSON schema of a pandas frame (as a dataset input records it), or None.
+
+    Schema inference is best effort: exotic dtypes give ``None``, never an error.
+    """
+    import warnings
+
+    try:
+        from mlflow.data.pandas_dataset import from_pandas
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            schema = from_pandas(df, name=name, digest=digest).to_dict().get("schema")
+    except Exception:
+        return None
+    return None if schema is None else str(schema)
+
+
+def set_sklearn_autolog(on: bool) -> None:
+    """Switch MLflow's sklearn autolog on or off, silently (no datasets, no input examples)."""
+    import warnings
+
+    import mlflow.sklearn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if on:
+            mlflow.sklearn.autolog(log_datasets=False, silent=True, log_input_examples=False)
+        else:
+            mlflow.sklearn.autolog(disable=True, silent=True)
+
+
+# ---------------------------------------------------------------- the fluent API's state
+# A ``%%mlops run`` cell shares the process with the user's own ``mlflow.*`` calls:
+# these point MLflow's fluent API at the configured store and read its active run.
+
+
+def use_fluent_uri(uri: str) -> None:
+    """Point the fluent API (``mlflow.log_metric`` in the user's cell, autolog) at ``uri``."""
+    import mlflow
+
+    if mlflow.get_tracking_uri() != uri:
+        mlflow.set_tracking_uri(uri)
+
+
+def fluent_active_run() -> Any:
+    """The fluent API's active run (started by the user or by a cell), or None."""
+    import mlflow
+
+    return mlflow.active_run()
+
+
 # ---------------------------------------------------------------- private MLflow internals
 # MLflow keeps the fluent API's active run in ``mlflow.tracking.fluent``'s
 # context variables. A ``%%mlops run`` cell creates its run with the client

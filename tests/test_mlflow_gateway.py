@@ -63,3 +63,18 @@ def test_write_logs_a_whole_record_in_one_run(tmp_path):
 def test_unreachable_server_is_reported_not_hung():
     assert gw.reachable("sqlite:///whatever.db")
     assert not gw.reachable("http://127.0.0.1:9", timeout=0.5)
+
+
+def test_fluent_state_and_frame_schema(tmp_path):
+    import json
+
+    import mlflow
+    import pandas as pd
+
+    uri = f"sqlite:///{tmp_path / 'm.db'}"
+    gw.use_fluent_uri(uri)
+    assert mlflow.get_tracking_uri() == uri
+    assert gw.fluent_active_run() is None
+    schema = json.loads(gw.frame_schema(pd.DataFrame({"x": [1.5], "s": ["a"]}), "d", "abc"))
+    assert [c["name"] for c in schema["mlflow_colspec"]] == ["x", "s"]
+    assert gw.frame_schema(object(), "d", "abc") is None  # best effort, never an error

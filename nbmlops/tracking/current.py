@@ -129,15 +129,7 @@ def _source(source: str) -> tuple[str, str]:
 
 
 def _frame_schema_profile(df: Any, name: str, digest: str, source: str) -> tuple[str | None, str]:
+    from nbmlops.mlflow_gateway import frame_schema
+
     profile = json.dumps({"num_rows": int(df.shape[0]), "num_elements": int(df.size)})
-    try:
-        import warnings
-
-        from mlflow.data.pandas_dataset import from_pandas
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ds = from_pandas(df, name=name, digest=digest)
-            return ds.to_dict().get("schema"), profile
-    except Exception:  # schema inference is best effort (exotic dtypes)
-        return None, profile
+    return frame_schema(df, name, digest), profile

@@ -36,7 +36,7 @@ from typing import Any
 from nbmlops._version import __version__
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import UsageArgumentError
-from nbmlops.mlflow_gateway import few_retries, reachable
+from nbmlops.mlflow_gateway import few_retries, reachable, set_sklearn_autolog
 from nbmlops.run_record import RunRecord, now_ms
 from nbmlops.tracking import capture, collect, context, mlflow_run, reaper
 from nbmlops.tracking.current import set_current
@@ -218,7 +218,7 @@ def _execute(cell: CellRun) -> None:
         cell.autologged = cell.online and use_autolog and mlflow_run.wants_autolog(
             cell.py_source)
         if cell.autologged:
-            mlflow_run.set_autolog(True)
+            set_sklearn_autolog(True)
         if config.capture_output:
             cell.out, cell.err = capture.Tee(sys.stdout), capture.Tee(sys.stderr)
             sys.stdout, sys.stderr = cell.out, cell.err
@@ -232,7 +232,7 @@ def _execute(cell: CellRun) -> None:
         set_current(None)
         if cell.autologged:
             with contextlib.suppress(Exception):
-                mlflow_run.set_autolog(False)
+                set_sklearn_autolog(False)
         cell.duration = time.perf_counter() - started
 
 

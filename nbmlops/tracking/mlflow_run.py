@@ -23,7 +23,9 @@ from nbmlops.mlflow_gateway import (
     deactivate_run,
     ensure_experiment,
     few_retries,
+    fluent_active_run,
     reachable,
+    use_fluent_uri,
     write,
 )
 from nbmlops.run_record import RunRecord
@@ -54,17 +56,14 @@ def begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool,
         record.parent_run_id = parent
         record.tags["nbmlops.offline_start"] = "true"
         return False, None
-    import mlflow
-
-    if mlflow.get_tracking_uri() != config.tracking_uri:
-        mlflow.set_tracking_uri(config.tracking_uri)
+    use_fluent_uri(config.tracking_uri)
     client = client_for(config.tracking_uri)
     key = (config.tracking_uri, record.experiment)
     if key not in SESSION.experiments:
         SESSION.experiments[key] = ensure_experiment(client, record.experiment,
                                                      config.artifact_root)
     record.experiment_id = SESSION.experiments[key]
-    record.parent_run_id = _parent(mlflow.active_run(), nested, parent)
+    record.parent_run_id = _parent(fluent_active_run(), nested, parent)
     tags = {k: v for k, v in record.tags.items() if not k.startswith("mlflow.note")}
     if record.parent_run_id:
         tags["mlflow.parentRunId"] = record.parent_run_id
@@ -110,20 +109,6 @@ def _create(client: Any, record: RunRecord, tags: dict[str, str],
 def wants_autolog(py_source: str) -> bool:
     """Whether sklearn is in play (imported already, or by this cell)."""
     return "sklearn" in sys.modules or "sklearn" in py_source
-
-
-def set_autolog(on: bool) -> None:
-    """Switch MLflow's sklearn autolog on or off, silently."""
-    import warnings
-
-    import mlflow.sklearn
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        if on:
-            mlflow.sklearn.autolog(log_datasets=False, silent=True, log_input_examples=False)
-        else:
-            mlflow.sklearn.autolog(disable=True, silent=True)
 
 
 @contextlib.contextmanager

@@ -12,9 +12,16 @@ from nbmlops.config import load_config
 from nbmlops.mlflow_gateway import client_for
 
 
-def _shape(db: Path) -> tuple[list[tuple[str, str]], list[tuple[str]], list[tuple[str, str]]]:
+def _definition(sql: str | None) -> list[str]:
+    """A table's definition as its sorted lines: MLflow's batch migrations rebuild tables
+    with their constraints in an order that varies from one process to the next."""
+    return sorted(line.strip().rstrip(",") for line in (sql or "").splitlines())
+
+
+def _shape(db: Path) -> tuple[list[tuple[str, list[str]]], list[tuple[str]], list[tuple[str, str]]]:
     with contextlib.closing(sqlite3.connect(db)) as con:
-        tables = con.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+        rows = con.execute("SELECT name, sql FROM sqlite_master ORDER BY name").fetchall()
+        tables = [(name, _definition(sql)) for name, sql in rows]
         version = con.execute("SELECT version_num FROM alembic_version").fetchall()
         exps = con.execute("SELECT name, artifact_location FROM experiments").fetchall()
     return tables, version, exps

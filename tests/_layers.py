@@ -212,6 +212,21 @@ def jupyter_below_fronts(package: Path, layers: Layers) -> list[str]:
     return sorted(found)
 
 
+def importers_of(package: Path, top_name: str) -> list[str]:
+    """Every ``module:line`` that imports ``top_name`` (or one of its submodules)."""
+    found = []
+    for mod, path in module_files(package).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            found += [f"{mod}:{node.lineno}" for n in names if n.split(".")[0] == top_name]
+    return sorted(found)
+
+
 def oversized(package: Path, limit: int) -> list[tuple[int, str]]:
     """(lines, module) of every module longer than ``limit`` lines, largest first."""
     sizes = [(len(p.read_text(encoding="utf-8").splitlines()), m)

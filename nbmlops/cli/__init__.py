@@ -66,6 +66,11 @@ class LazyGroup(click.Group):
         except NbmlopsError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # a bug is not a verdict: never exit 1 (a gate's "fail")
+            click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+            sys.exit(3)
 
 
 def _fail(msg: str) -> None:

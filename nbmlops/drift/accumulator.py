@@ -96,8 +96,9 @@ class Accumulator:
             win["columns"][name] = merge(win["columns"].get(name), summ)
         perf = self.profile.performance
         tgt, pred = self.profile.target, self.profile.prediction
-        if perf and "spec" in perf and tgt in df.columns and pred in df.columns:
-            win["perf"] = merge_perf(win["perf"], perf_summary(df[tgt], df[pred], perf["spec"]))
+        if perf and "spec" in perf and pred in df.columns:  # no labels: scores only (CBPE)
+            y = df[tgt] if tgt in df.columns else _no_labels(len(df), df.index)
+            win["perf"] = merge_perf(win["perf"], perf_summary(y, df[pred], perf["spec"]))
 
     def merge_state(self, other: dict[int, dict[str, Any]], rows: int,
                     errors: dict[str, str]) -> None:
@@ -161,3 +162,10 @@ def summarise_column(col: dict[str, Any], s: Any) -> dict[str, Any]:
         return numeric_summary(col["grid"], vals, miss)
     counts, miss = kinds.category_counts(s, col["kind"], col.get("value_type", "str"))
     return categorical_summary(counts, miss, set(col["counts"]))
+
+
+def _no_labels(n: int, index: Any) -> Any:
+    """A label column of missing values (current data without its labels yet)."""
+    import pandas as pd
+
+    return pd.Series(np.full(n, np.nan), index=index, dtype="float64")

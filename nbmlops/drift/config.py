@@ -38,6 +38,9 @@ CATEGORICAL_EFFECTS = ("tvd", "psi", "js", "hellinger")
 CORRECTIONS = ("bonferroni", "holm", "bh", "none")
 _TOP_KEYS = {"alpha", "multiple_testing", "drift_share", "warn_ratio", "include_prediction",
              "numeric", "categorical", "features"}
+_TOP_KEYS |= {"performance"}  # {tolerance: 0.05, metrics: [auc, ...]} (docs/drift.md)
+PERFORMANCE_METRICS = ("auc", "accuracy", "precision", "recall", "tpr", "fpr", "macro_recall",
+                       "mae", "rmse")
 _SPEC_KEYS = {"test", "effect", "threshold", "skip"}
 
 
@@ -94,9 +97,12 @@ class DriftConfig:
     numeric: MethodSpec = DEFAULT_NUMERIC
     categorical: MethodSpec = DEFAULT_CATEGORICAL
     features: dict[str, MethodSpec] = field(default_factory=dict)
+    #: performance verdict: ``tolerance`` (default 0.05) and ``metrics`` (default per task)
+    performance: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         _check(self)
+        _check_performance(self.performance)
 
     # -- lookup -------------------------------------------------------------
     def spec_for(self, name: str, kind: str) -> MethodSpec:
@@ -182,6 +188,7 @@ class DriftConfig:
             "numeric": self.numeric.to_dict(),
             "categorical": self.categorical.to_dict(),
             "features": {k: v.to_dict() for k, v in sorted(self.features.items())},
+            **({"performance": dict(self.performance)} if self.performance else {}),
         }
 
     @classmethod
@@ -205,6 +212,8 @@ class DriftConfig:
             raise ConfigError(f"'features' in {where} must be a mapping.", key="features")
         kwargs["features"] = {str(k): _spec(v or {}, f"{where}: features.{k}")
                               for k, v in feats.items()}
+        if data.get("performance") is not None:
+            kwargs["performance"] = data["performance"]
         try:
             return cls(**kwargs)
         except TypeError as exc:  # pragma: no cover - defensive
@@ -290,3 +299,23 @@ def _check(cfg: DriftConfig) -> None:
         thr = spec.threshold
         if isinstance(thr, float | int) and thr < 0:
             raise ConfigError(f"{where}.threshold must be >= 0.", key="threshold")
+
+
+def _check_performance(rule: Any) -> None:
+    """Validate the ``performance`` mapping: ``tolerance`` >= 0 and known ``metrics``."""
+    if not isinstance(rule, dict):
+        raise ConfigError("performance must be a mapping {tolerance: 0.05, metrics: [...]}.",
+                          key="performance")
+    unknown = set(rule) - {"tolerance", "metrics"}
+    if unknown:
+        raise ConfigError(f"Unknown key(s) {sorted(unknown)} in performance; valid: "
+                          "['metrics', 'tolerance'].", key=sorted(unknown)[0])
+    tol = rule.get("tolerance", 0.05)
+    if isinstance(tol, bool) or not isinstance(tol, int | float) or not 0 <= tol < 10:
+        raise ConfigError(f"performance.tolerance must be a number >= 0, got {tol!r}.",
+                          key="tolerance")
+    metrics = rule.get("metrics")
+    if metrics is not None and (not isinstance(metrics, list | tuple) or
+                                any(m not in PERFORMANCE_METRICS for m in metrics)):
+        raise ConfigError(f"performance.metrics must be a list of {PERFORMANCE_METRICS}, got "
+                          f"{metrics!r}.", key="metrics")

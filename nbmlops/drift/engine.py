@@ -65,8 +65,10 @@ def compare(
     config
         :class:`DriftConfig`, its dict form or a YAML path (default rules otherwise).
     labels, id_column
-        Labels arriving later: a DataFrame with ``id_column`` and the target,
-        joined to ``current`` (pandas input) before performance is computed.
+        Labels arriving later, joined to ``current`` by ``id_column`` (default
+        ``request_id``) before performance is computed: a DataFrame, a
+        Parquet/CSV/JSONL file, folder or glob, or a Spark DataFrame holding the
+        id and the target (or a ``label`` column); see :mod:`nbmlops.drift.labels`.
     importances
         ``{feature: importance}`` for ranking by drift × importance.
     batch_size
@@ -98,14 +100,26 @@ def compare(
 
 def _feed(acc: Accumulator, current: Any, feed: _Feed) -> dict[str, Any]:
     """Feed ``current`` into ``acc``; return the description of the source."""
+    lab = None
+    if feed.labels is not None:
+        from nbmlops.drift.labels import prepare
+
+        lab = prepare(feed.labels, feed.id_column, acc.profile)
+    out = _feed_current(acc, current, feed, lab)
+    if lab is not None:
+        out["labels"] = lab.describe()
+    return out
+
+
+def _feed_current(acc: Accumulator, current: Any, feed: _Feed, lab: Any) -> dict[str, Any]:
     if src.is_spark(current):
         from nbmlops.drift.spark import summarise_spark
 
-        summarise_spark(acc, current)
+        summarise_spark(acc, lab.join_spark(current) if lab is not None else current)
         return {"kind": "spark"}
     if src.is_frame(current):
-        if feed.labels is not None:
-            current = _join_labels(current, feed.labels, feed.id_column, acc.profile.target)
+        if lab is not None:
+            current = lab.attach(current)
         _feed_frame(acc, current, feed.batch_size, bool(feed.progress))
         from nbmlops.hashing import frame_digest
 
@@ -113,10 +127,11 @@ def _feed(acc: Accumulator, current: Any, feed: _Feed) -> dict[str, Any]:
                 "digest": frame_digest(current) if feed.digest else None}
     if isinstance(current, str) and src.is_snapshot_name(current):
         df = src.load_snapshot(current)
-        _feed_frame(acc, df, feed.batch_size, bool(feed.progress))
+        _feed_frame(acc, lab.attach(df) if lab is not None else df, feed.batch_size,
+                    bool(feed.progress))
         return {"kind": "snapshot", "name": current, "rows": len(df)}
     if isinstance(current, str | os.PathLike | list | tuple):
-        _feed_files(acc, current, feed.batch_size, feed.progress is not False)
+        _feed_files(acc, current, feed.batch_size, feed.progress is not False, lab)
         return {"kind": "files", "path": str(current), "digest": src.files_digest(current)}
     raise DriftError(f"Cannot compare a {type(current).__name__}: pass a pandas DataFrame, "
                      "files, a snapshot name or a Spark DataFrame.", parameter="current")
@@ -136,11 +151,13 @@ def _feed_frame(acc: Accumulator, df: Any, batch_size: int, progress: bool) -> N
         bar.close()
 
 
-def _feed_files(acc: Accumulator, spec: Any, batch_size: int, progress: bool) -> None:
-    names = [*acc.profile.columns, *([acc.time_column] if acc.time_column else [])]
+def _feed_files(acc: Accumulator, spec: Any, batch_size: int, progress: bool,
+                lab: Any = None) -> None:
+    names = [*acc.profile.columns, *([acc.time_column] if acc.time_column else []),
+             *([lab.id_column] if lab is not None else [])]
     bar = _bar(src.count_rows(spec), progress)
     for batch in src.iter_batches(spec, columns=names, batch_size=batch_size):
-        acc.add(batch)
+        acc.add(lab.attach(batch) if lab is not None else batch)
         if bar is not None:
             bar.update(len(batch))
     if bar is not None:
@@ -153,17 +170,3 @@ def _bar(total: int | None, on: bool) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="rows", unit_scale=True, desc="drift", leave=False)
-
-
-def _join_labels(current: Any, labels: Any, id_column: str | None, target: str | None) -> Any:
-    if id_column is None or target is None:
-        raise DriftError("labels= needs id_column= and a profile fitted with target=.",
-                         parameter="labels")
-    for frame, what in ((current, "current data"), (labels, "labels")):
-        if id_column not in frame.columns:
-            raise DriftError(f"id column {id_column!r} is not in the {what}.", column=id_column)
-    if target not in labels.columns:
-        raise DriftError(f"target column {target!r} is not in the labels.", column=target)
-    lab = labels[[id_column, target]].drop_duplicates(id_column, keep="last")
-    base = current.drop(columns=[target]) if target in current.columns else current
-    return base.merge(lab, on=id_column, how="left")

@@ -18,6 +18,8 @@ import numpy as np
 
 LOW_CARDINALITY = 20
 MAX_CATEGORIES = 100
+#: finite values beyond this magnitude overflow float64 sums of squares (1.3e154 squared)
+MAX_ABS = 1e150
 
 
 class KindMismatchError(Exception):
@@ -57,8 +59,9 @@ def detect_kind(s: Any) -> tuple[str, str]:
 def _nunique_str(s: Any) -> int:
     try:
         return int(s.nunique(dropna=True))
-    except TypeError:  # unhashable objects
-        return int(s.dropna().astype(str).nunique())
+    except TypeError:  # unhashable objects: lists, dicts
+        raise_unhashable(s)
+        raise
 
 
 def numeric_values(s: Any, kind: str, name: str) -> tuple[np.ndarray, int]:
@@ -103,7 +106,19 @@ def numeric_values(s: Any, kind: str, name: str) -> tuple[np.ndarray, int]:
         s = s.dt.total_seconds()
     arr = s.to_numpy(dtype="float64", na_value=np.nan)
     miss = int(np.isnan(arr).sum())
+    check_magnitude(arr, name)
     return arr, miss
+
+
+def check_magnitude(arr: np.ndarray, name: str) -> None:
+    """Refuse finite values so large that float64 sums overflow (one clear error, exit 2)."""
+    from nbmlops.exceptions import DriftError
+
+    big = float(np.max(np.abs(arr), initial=0.0, where=np.isfinite(arr)))
+    if big > MAX_ABS:
+        raise DriftError(f"column {name!r} holds values as large as {big:.3g}: beyond "
+                         f"{MAX_ABS:g} float64 sums overflow; rescale it or leave it out "
+                         "(--exclude).", column=name)
 
 
 def category_counts(s: Any, kind: str, value_type: str) -> tuple[dict[str, int], int]:
@@ -159,9 +174,20 @@ def _value_counts(s: Any) -> dict[Any, int]:
             pass
     try:
         vc = s.value_counts(dropna=True)
+        return {k: int(c) for k, c in vc.items()}
     except TypeError:  # unhashable objects (lists, dicts)
-        vc = s.dropna().astype(str).value_counts()
-    return {k: int(c) for k, c in vc.items()}
+        raise_unhashable(s)
+        raise
+
+
+def raise_unhashable(s: Any) -> None:
+    """One clear error for a column holding lists, dicts or sets (not comparable values)."""
+    from nbmlops.exceptions import DriftError
+
+    bad = next((v for v in s if isinstance(v, list | dict | set | np.ndarray)), None)
+    what = type(bad).__name__ if bad is not None else "unhashable values"
+    raise DriftError(f"column {s.name!r} holds {what}s (e.g. {str(bad)[:40]}); drift compares "
+                     "scalar values: flatten it or leave it out (--exclude).", column=s.name)
 
 
 def value_type(s: Any, kind: str) -> str:

@@ -153,6 +153,8 @@ def profile_column(s: Any, name: str, role: str, n_bins: int, grid_size: int,
     base: dict[str, Any] = {"name": name, "role": role, "dtype": str(s.dtype), "n_total": len(s)}
     try:
         kind, reason = kinds.detect_kind(s)
+    except DriftError:  # lists in an object column ...: one clear error, not a column status
+        raise
     except Exception as exc:
         return {**base, "kind": "unknown", "status": "error", "reason": f"cannot read: {exc}"}
     base["kind"] = kind

@@ -69,6 +69,11 @@ class ProfileData:
         """Inverse of :meth:`to_dict` (an instance of ``cls``)."""
         if d.get("format") != FORMAT:
             raise DriftError(f"Not a drift reference profile (format {d.get('format')!r}).")
+        if not isinstance(d.get("columns"), dict) or not isinstance(d.get("n_rows"), int) or \
+                not all(isinstance(c, dict) and "kind" in c for c in d["columns"].values()):
+            raise DriftError("Corrupt drift reference profile: 'columns' must map each column "
+                             "name to its profile and 'n_rows' must be an integer.",
+                             parameter="reference")
         cols = {}
         for name, col in d["columns"].items():
             c = dict(col)

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nbmlops.drift import evaluate, page, text
+from nbmlops.drift import evaluate, page, quality, text
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.profile_data import profile_of
 from nbmlops.drift.results import FeatureResult, WindowResult, clean
@@ -47,6 +47,30 @@ from nbmlops.gates import exit_code as gate_exit_code
 
 #: severity of the verdicts that can fail the CI gate (``fail_on``)
 FAIL_LEVELS = {"warn": 1, "drift": 2}
+#: what ``fail_on`` may list: drift levels, a degraded performance, a data-quality failure
+FAIL_ON = ("warn", "drift", "performance", "quality")
+DEFAULT_FAIL_ON = ("drift", "quality")
+
+
+def parse_fail_on(fail_on: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"drift,performance"`` (or a list) as a tuple of :data:`FAIL_ON` kinds.
+
+    ``warn`` and ``drift`` imply ``quality``: a column that went missing, changed
+    dtype or holds only NaN/inf fails every gate that fails on drift.
+    """
+    from nbmlops.exceptions import DriftError
+
+    if fail_on is None:
+        return DEFAULT_FAIL_ON
+    items = fail_on.split(",") if isinstance(fail_on, str) else list(fail_on)
+    out = [i.strip() for part in items for i in str(part).split(",") if i.strip()]
+    bad = [i for i in out if i not in FAIL_ON]
+    if bad or not out:
+        raise DriftError(f"--fail-on takes {', '.join(FAIL_ON)} (comma-separated), got "
+                         f"{fail_on!r}.", parameter="fail_on")
+    if ("warn" in out or "drift" in out) and "quality" not in out:
+        out.append("quality")
+    return tuple(dict.fromkeys(out))
 
 
 @dataclass
@@ -75,6 +99,7 @@ class DriftReport:
     sources: dict[str, Any] = field(default_factory=dict)
     created: str = ""
     state: dict[str, Any] = field(default_factory=dict, repr=False)
+    quality: dict[str, Any] = field(default_factory=dict)
 
     # -- queries ---------------------------------------------------------------
     @property
@@ -87,16 +112,32 @@ class DriftReport:
         """Features with status ``warn``."""
         return [n for n in self.ranking if self.features[n].status == "warn"]
 
-    def exit_code(self, fail_on: str = "drift") -> int:
-        """CLI gate exit code: 0 pass, 1 fail (drift, or warn with ``fail_on='warn'``), 2 error."""
-        return gate_exit_code(self.verdict, fail_on, FAIL_LEVELS)
+    @property
+    def fired(self) -> list[str]:
+        """Kinds that fired: ``data drift``, ``prediction drift``, ``performance``, ``data quality``."""
+        return quality.fired(self)
+
+    def exit_code(self, fail_on: str | list[str] | tuple[str, ...] | None = "drift") -> int:
+        """CLI gate exit code: 0 pass, 1 fail, 2 error (see :func:`parse_fail_on`)."""
+        kinds = parse_fail_on(fail_on)
+        if self.verdict == "error":
+            return gate_exit_code(self.verdict, "drift", FAIL_LEVELS)
+        levels = [k for k in kinds if k in FAIL_LEVELS]
+        if levels and gate_exit_code(self.verdict, min(levels, key=FAIL_LEVELS.__getitem__),
+                                     FAIL_LEVELS):
+            return 1
+        fired = self.fired
+        if ("performance" in kinds and "performance" in fired) or \
+                ("quality" in kinds and "data quality" in fired):
+            return 1
+        return 0
 
     # -- re-derivation (no raw data) ------------------------------------------
     @classmethod
     def from_state(cls, state: dict[str, Any], config: DriftConfig,
                    keys: list[str] | None = None) -> DriftReport:
         """Judge the summaries ``state`` under ``config`` (``keys``: windows of the period)."""
-        return cls(**evaluate.evaluate_state(state, config, keys))
+        return quality.attach(cls(**evaluate.evaluate_state(state, config, keys)))
 
     def with_config(self, config: DriftConfig | dict[str, Any] | str | os.PathLike[str]
                     ) -> DriftReport:
@@ -137,10 +178,10 @@ class DriftReport:
             verdict=w.verdict, reason=reason, features=w.features, windows=self.windows,
             config=self.config, n_ref=self.n_ref, n_cur=w.n_rows, period=(w.start, w.end),
             window_spec=self.window_spec, time_column=self.time_column, prediction=w.prediction,
-            performance={"reference": reference, "current": w.performance}
-            if reference is not None else None,
+            performance={**(self.performance or {}), "reference": reference,
+                         "current": w.performance} if reference is not None else None,
             ranking=ranking, ranking_importance=by_importance, sources=self.sources,
-            created=self.created, state=self.state)
+            created=self.created, state=self.state, quality=self.quality)
 
     # -- serialisation ---------------------------------------------------------
     def to_dict(self, include_state: bool = True) -> dict[str, Any]:
@@ -163,6 +204,8 @@ class DriftReport:
             "performance": clean(self.performance),
             "windows": [w.to_dict() for w in self.windows],
             "sources": clean(self.sources),
+            "quality": clean(self.quality),
+            "fired": self.fired,
         }
         if include_state:
             d["state"] = _state_jsonable(self.state)
@@ -190,6 +233,7 @@ class DriftReport:
             performance=d.get("performance"), ranking=d.get("ranking", []),
             ranking_importance=d.get("ranking_importance"), sources=d.get("sources", {}),
             created=d.get("created", ""), state=d.get("state", {}),
+            quality=d.get("quality") or {},
         )
 
     @classmethod

@@ -25,12 +25,18 @@ def parse_window(window: Any) -> tuple[str, int] | None:
         return None
     if isinstance(window, int | np.integer) or (isinstance(window, str) and window.isdigit()):
         n = int(window)
+        if n > 2**62:
+            raise UsageArgumentError(f"window row count {window!r} is too large.",
+                                     parameter="window")
         if n <= 0:
             raise UsageArgumentError(f"window row count must be positive, got {window!r}.",
                                      parameter="window")
         return ("rows", n)
     try:
         td = pd.Timedelta(pd.tseries.frequencies.to_offset(str(window)))
+    except (OverflowError, pd.errors.OutOfBoundsTimedelta):
+        raise UsageArgumentError(f"window {window!r} is too long (more than ~292 years).",
+                                 parameter="window") from None
     except (ValueError, TypeError):
         raise UsageArgumentError(
             f"window {window!r} is neither a row count nor a fixed frequency like '1h', '1D', "

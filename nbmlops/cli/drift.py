@@ -18,8 +18,10 @@ import click
               help="Timestamp column for --window (default: the profile's, else 'ts').")
 @click.option("--config", "-c", "config", default=None,
               help="Drift YAML (default: the project's drift.yaml when present).")
-@click.option("--fail-on", type=click.Choice(["drift", "warn"]), default="drift",
-              show_default=True, help="Exit 1 on this verdict or worse.")
+@click.option("--fail-on", default="drift", show_default=True,
+              help="What exits 1, comma-separated: drift, warn (warn or drift), performance "
+                   "(degraded), quality (missing/retyped/all-NaN columns). drift and warn "
+                   "include quality.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["md", "json", "html"]), default="md",
               show_default=True, help="Report format.")
 @click.option("--output", "-o", default=None,
@@ -34,12 +36,18 @@ import click
 @click.option("--prediction", default=None, help="Model output column (when REF is data).")
 @click.option("--exclude", "-x", multiple=True,
               help="Column to leave out (repeatable; when REF is data), e.g. an id column.")
+@click.option("--labels", "-l", default=None,
+              help="Late labels: Parquet/CSV/JSONL file, folder or glob with the id column and "
+                   "the target (or a 'label' column), joined to CURRENT.")
+@click.option("--id-column", default=None,
+              help="Column joining --labels to CURRENT (default request_id).")
 def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
-    """Compare CURRENT data with REFERENCE and exit 0 (no drift), 1 (drift) or 2 (bad input).
+    """Compare CURRENT data with REFERENCE and exit 0 (pass), 1 (the gate fired) or 2 (bad input).
 
     REFERENCE is a saved profile JSON, a Parquet/CSV/JSONL file, folder or glob,
     or a snapshot name such as train@3. CURRENT is files, folders, globs or a
-    snapshot name (several paths are read as one dataset). Every run is
+    snapshot name (several paths are read as one dataset). The gate fires on
+    data drift and data-quality failures by default (--fail-on). Every run is
     appended to the audit log.
     """
     from nbmlops.drift.gate import GateOptions, run_gate
@@ -47,8 +55,8 @@ def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     from nbmlops.gates import error_exit_code
 
     cur: object = current[0] if len(current) == 1 else list(current)
-    options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})
     try:
+        options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})
         result = run_gate(reference, cur, options)
     except NbmlopsError:
         raise
@@ -58,7 +66,8 @@ def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     if options.output is None:
         click.echo(result.text)
     else:
-        click.echo(f"{result.report.verdict}: {result.report.reason} "
+        fired = ", ".join(result.report.fired) or "nothing fired"
+        click.echo(f"{result.report.verdict}: {result.report.reason} [{fired}] "
                    f"(report: {options.output})")
     if result.audit.get("on_drift"):
         hook = result.audit["on_drift"]

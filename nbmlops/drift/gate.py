@@ -18,7 +18,7 @@ from typing import Any
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.engine import compare
 from nbmlops.drift.inputs import input_hash, resolve_config, resolve_reference
-from nbmlops.drift.report import FAIL_LEVELS
+from nbmlops.drift.report import parse_fail_on
 from nbmlops.drift.windows import default_time_column
 from nbmlops.exceptions import DriftError
 from nbmlops.gates import AuditLog, Finish, GateResult, audited, finish
@@ -40,7 +40,10 @@ class GateOptions:
         Per-window verdicts (``"1D"`` etc. or a row count) and the time column
         (default: :func:`~nbmlops.drift.windows.default_time_column`).
     fail_on
-        ``drift`` (exit 1 on drift) or ``warn`` (exit 1 on warn or drift).
+        What fails the gate (exit 1), comma-separated: ``drift`` (data drift),
+        ``warn`` (warn or drift), ``performance`` (a degraded performance
+        verdict), ``quality`` (a data-quality failure). ``drift`` and ``warn``
+        imply ``quality`` (:func:`~nbmlops.drift.report.parse_fail_on`).
     fmt, output
         ``json``, ``md`` or ``html``; written to ``output`` when given.
     log_mlflow
@@ -51,12 +54,16 @@ class GateOptions:
         JSONL audit log path (default ``.nbmlops/drift_audit.jsonl`` in the project).
     target, prediction, exclude
         Column roles (and columns to leave out) when the reference is fitted here.
+    labels, id_column
+        Late labels (DataFrame, file, folder or glob with the id and the target
+        or a ``label`` column) joined to the current data by ``id_column``
+        (default ``request_id``), see :mod:`nbmlops.drift.labels`.
     """
 
     config: str | os.PathLike[str] | DriftConfig | dict[str, Any] | None = None
     window: str | None = None
     time_column: str | None = None
-    fail_on: str = "drift"
+    fail_on: str | tuple[str, ...] = "drift"
     fmt: str = "md"
     output: str | os.PathLike[str] | None = None
     log_mlflow: bool = False
@@ -65,11 +72,11 @@ class GateOptions:
     target: str | None = None
     prediction: str | None = None
     exclude: list[str] | None = None
+    labels: Any = None
+    id_column: str | None = None
 
     def __post_init__(self) -> None:
-        if self.fail_on not in FAIL_LEVELS:
-            raise DriftError(f"--fail-on must be 'drift' or 'warn', got {self.fail_on!r}.",
-                             parameter="fail_on")
+        parse_fail_on(self.fail_on)
         if self.fmt not in FORMATS:
             raise DriftError(f"--format must be json, md or html, got {self.fmt!r}.",
                              parameter="format")
@@ -109,6 +116,8 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
         "reference": {"arg": _arg(reference)}, "current": {"arg": _arg(current)},
         "window": opts.window, "fail_on": opts.fail_on,
     }
+    if opts.labels is not None:
+        record["labels"] = {"arg": _arg(opts.labels)}
     with audited(record, audit):
         report = _compare(reference, current, opts, proj, record)
     text = render(report, opts.fmt)
@@ -117,6 +126,8 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
         features={n: f.status for n, f in report.features.items()},
         drifted=report.drifted, n_ref=report.n_ref, n_cur=report.n_cur,
         windows={w.key: w.verdict for w in report.windows},
+        fired=report.fired, quality=report.quality,
+        performance=(report.performance or {}).get("verdict"),
     )
     if opts.log_mlflow:
         html = text if opts.fmt == "html" else None
@@ -136,8 +147,10 @@ def _compare(reference: Any, current: Any, opts: GateOptions, proj: Any,
     record["reference"]["hash"] = profile.digest()
     record["current"]["hash"] = input_hash(current)
     tcol = default_time_column(profile, opts.window, opts.time_column)
+    if opts.labels is not None:
+        record["labels"]["hash"] = input_hash(opts.labels)
     return compare(profile, current, time_column=tcol, window=opts.window, config=cfg,
-                   progress=False)
+                   progress=False, labels=opts.labels, id_column=opts.id_column)
 
 
 def render(report: Any, fmt: str) -> str:

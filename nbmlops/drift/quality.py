@@ -67,13 +67,16 @@ def attach(report: Any) -> Any:
     if not report.windows:
         period = perf.merge_perf(None, by_key.get("all"))
     current = (report.performance or {}).get("current")
+    if current is not None and not current.get("n"):
+        current = None  # scores but no labels yet: nothing realised
     status, reasons = perf.judge(ref["metrics"], current, spec.get("task", "binary"), tol, names)
     if degraded:
         status = "degraded"
         reasons = reasons + [f"window {k}: {'; '.join(v)}" for k, v in degraded.items()]
     elif status == "n/a" and any((w.performance or {}).get("n") for w in report.windows):
         status = "ok"
-    report.performance = {**(report.performance or {}), "task": spec.get("task", "binary"),
+    report.performance = {**(report.performance or {}), "current": current,
+                          "task": spec.get("task", "binary"),
                           "verdict": status, "reasons": reasons, "windows": sorted(degraded),
                           "tolerance": tol, "estimated": cbpe.estimate(ref, period),
                           "calibration": ref.get("calibration")}

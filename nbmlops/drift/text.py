@@ -7,6 +7,44 @@ from typing import Any
 from nbmlops._html import fmt
 
 _ICON = {"ok": "ok", "warn": "WARN", "drift": "DRIFT", "skipped": "skipped", "error": "ERROR"}
+PERF_KEYS = {"binary": ("auc", "accuracy", "precision", "recall", "fpr"),
+             "multiclass": ("accuracy", "macro_recall"), "regression": ("mae", "rmse")}
+
+
+def _ci(m: dict[str, Any] | None, k: str) -> str:
+    """``0.812 [0.80, 0.83]`` (or ``-``)."""
+    if not m or m.get(k) is None:
+        return "-"
+    lo, hi = m.get(f"{k}_lo"), m.get(f"{k}_hi")
+    return f"{fmt(m[k])} [{fmt(lo)}, {fmt(hi)}]" if lo is not None else fmt(m[k])
+
+
+def signal_lines(report: Any) -> list[str]:
+    """What fired, data-quality problems, the performance verdict and the calibration warning."""
+    fired = report.fired
+    lines = [f"fired: {', '.join(fired) if fired else 'nothing'}"]
+    q = getattr(report, "quality", None) or {}
+    for col, what in (q.get("problems") or {}).items():
+        lines.append(f"data quality FAIL: {col}: {what}")
+    perf = report.performance or {}
+    if perf.get("verdict"):
+        why = "; ".join(perf.get("reasons") or [])[:400]
+        lines.append(f"performance: {perf['verdict']}" + (f" ({why})" if why else "")
+                     + f" [tolerance {perf.get('tolerance')}]")
+    warning = (perf.get("calibration") or {}).get("warning")
+    if warning:
+        lines.append(f"calibration warning: {warning}")
+    return lines
+
+
+def performance_rows(report: Any) -> list[list[str]]:
+    """metric, reference, realised [95% interval], estimated (CBPE) [interval]."""
+    perf = report.performance or {}
+    ref, cur, est = perf.get("reference") or {}, perf.get("current") or {}, \
+        perf.get("estimated") or {}
+    keys = PERF_KEYS.get(perf.get("task") or "binary", PERF_KEYS["binary"])
+    return [[k, fmt(ref.get(k)), _ci(cur, k),
+             _ci({kk[4:]: v for kk, v in est.items()} if est else None, k)] for k in keys]
 
 
 def feature_rows(report: Any) -> list[list[str]]:
@@ -37,11 +75,10 @@ def summary_text(report: Any) -> str:
     if report.prediction is not None:
         p = report.prediction
         lines.append(f"prediction {p.name}: {p.status} ({p.effect_name}={fmt(p.effect)})")
-    if report.performance and report.performance.get("current"):
-        ref, cur = report.performance["reference"], report.performance["current"]
-        lines.append("performance (ref -> cur): " + ", ".join(
-            f"{k} {fmt(ref.get(k))}->{fmt(cur.get(k))}"
-            for k in ("accuracy", "precision", "recall", "fpr", "auc")))
+    lines[1:1] = signal_lines(report)
+    if report.performance and report.performance.get("reference"):
+        lines.append("performance: metric  reference  realised [95%]  estimated (CBPE) [95%]")
+        lines += ["  " + "  ".join(r) for r in performance_rows(report)]
     if report.windows:
         lines.append(f"windows ({report.window_spec}):")
         for w in report.windows:
@@ -65,11 +102,11 @@ def markdown(report: Any) -> str:
     if report.prediction is not None:
         p = report.prediction
         out += ["", f"Prediction `{p.name}`: {p.status} ({p.effect_name} = {fmt(p.effect)})"]
-    if report.performance and report.performance.get("current"):
-        ref, cur = report.performance["reference"], report.performance["current"]
-        out += ["", "| metric | reference | current |", "|---|---|---|"]
-        for k in ("accuracy", "precision", "recall", "fpr", "auc"):
-            out.append(f"| {k} | {fmt(ref.get(k))} | {fmt(cur.get(k))} |")
+    out[4:4] = [f"- {line}" for line in signal_lines(report)] + [""]
+    if report.performance and report.performance.get("reference"):
+        out += ["", "| metric | reference | realised [95%] | estimated (CBPE) [95%] |",
+                "|---|---|---|---|"]
+        out += ["| " + " | ".join(r) + " |" for r in performance_rows(report)]
     if report.windows:
         out += ["", f"### Windows ({report.window_spec})", "",
                 "| window | rows | verdict | drifted |", "|---|---|---|---|"]

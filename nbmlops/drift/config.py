@@ -148,6 +148,8 @@ class DriftConfig:
             return self.replace(**{key: float(value)})
         if key == "multiple_testing":
             return self.replace(multiple_testing=value)
+        if key == "performance_tolerance":
+            return self.replace(performance={**self.performance, "tolerance": float(value)})
         if key == "feature_threshold":
             return self.with_feature(feature, threshold=float(value)) if feature else self
         kind, _, name = key.partition("_")  # numeric_effect, categorical_threshold ...
@@ -165,6 +167,7 @@ class DriftConfig:
             out[f"{kind}_test"], out[f"{kind}_effect"] = spec.test, spec.effect
             thr = spec.threshold
             out[f"{kind}_threshold"] = float(thr) if isinstance(thr, int | float) else None
+        out["performance_tolerance"] = float(self.performance.get("tolerance", 0.05))
         return out
 
     @classmethod

@@ -47,6 +47,7 @@ from nbmlops.drift.config import (
 )
 from nbmlops.exceptions import DriftError
 from nbmlops.widgets import panel_html as static
+from nbmlops.widgets import performance_tab
 
 DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
@@ -125,8 +126,9 @@ class DriftPanel(w.VBox):
         self.metric.observe(lambda _: self._render_prediction(), "value")
         self.pred_out = {k: _figure_widget(f"nbmlops-pred-{k}")
                          for k in ("distribution", "timeline", "performance")}
+        self.perf_note = performance_tab.note_widget()
         pred_tab = w.VBox([w.HBox([self.pred_out["distribution"], self.pred_out["timeline"]]),
-                           self.metric, self.pred_out["performance"]])
+                           self.metric, self.perf_note, self.pred_out["performance"]])
         self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
         for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
             self.tabs.set_title(i, title)
@@ -324,7 +326,7 @@ class DriftPanel(w.VBox):
             for k in ("prediction", "prediction_timeline"):
                 self._show(k, figs.empty(figs.base_figure("prediction"),
                                          "no prediction column in the reference profile"))
-        self._show("performance", figs.performance_figure(full, self.metric.value))
+        self._show("performance", performance_tab.render(self, full))
 
     def _show(self, key: str, fig: Any) -> None:
         """Update the figure widget ``key`` in place to show ``fig`` (:mod:`nbmlops.drift.figures`).
@@ -395,4 +397,6 @@ def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
         "drift_share": (w.BoundedFloatText, "drift share >", {"min": 0, "max": 0.999,
                                                               "step": 0.05}),
         "feature_threshold": (w.FloatText, "selected feature thr.", {}),
+        "performance_tolerance": (w.BoundedFloatText, "performance tolerance",
+                                  {"min": 0, "max": 9.99, "step": 0.01}),
     }

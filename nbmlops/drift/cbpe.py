@@ -27,12 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from nbmlops.drift.performance import (
-    N_SCORE_BINS,
-    auc_from_hist,
-    auc_interval,
-    wilson,
-)
+from nbmlops.drift.intervals import N_SCORE_BINS, auc_from_hist, auc_interval, wilson
 
 #: cross-fitted expected calibration error above which the estimate is flagged
 ECE_WARN = 0.05
@@ -131,7 +126,7 @@ def calibration_check(y: Any, pred: Any, spec: dict[str, Any], seed: int = 0
                    "calibration on the reference (CBPE is unreliable)")
     if warning:
         warnings.warn(warning, UserWarning, stacklevel=3)
-    return {"ece_raw": ece_raw, "ece_calibrated": ece_cal, "rows": int(len(s)),
+    return {"ece_raw": ece_raw, "ece_calibrated": ece_cal, "rows": len(s),
             "ok": warning is None, "warning": warning}
 
 

@@ -27,9 +27,11 @@ from typing import Any
 
 import numpy as np
 
-N_SCORE_BINS = 1000
+from nbmlops.drift.cbpe import calibration_check
+from nbmlops.drift.intervals import N_SCORE_BINS, Z, auc_from_hist, auc_interval, wilson
+
+__all__ = ["N_SCORE_BINS", "auc_from_hist", "auc_interval", "wilson"]
 MAX_CLASSES = 50
-Z = 1.959963984540054  # two-sided 95%
 #: per task: the metrics judged by default, and whether higher is better
 HIGHER_BETTER = {"auc": True, "accuracy": True, "precision": True, "recall": True,
                  "tpr": True, "fpr": False, "macro_recall": True, "mae": False, "rmse": False}
@@ -62,8 +64,6 @@ def fit_performance(y: Any, pred: Any) -> dict[str, Any]:
     summ = perf_summary(y, pred, spec)
     out = {"spec": spec, "summary": summ, "metrics": metrics(summ)}
     if spec.get("score"):
-        from nbmlops.drift.cbpe import calibration_check
-
         out["calibration"] = calibration_check(y, pred, spec)
     return out
 
@@ -174,32 +174,6 @@ def _prop(out: dict[str, float | None], name: str, k: float, n: float) -> None:
     out[f"{name}_lo"], out[f"{name}_hi"] = wilson(k, n) if n else (None, None)
 
 
-def wilson(k: float, n: float, z: float = Z) -> tuple[float, float]:
-    """Wilson score interval of the proportion ``k / n``."""
-    p = k / n
-    den = 1 + z * z / n
-    mid = (p + z * z / (2 * n)) / den
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / den
-    return max(0.0, mid - half), min(1.0, mid + half)
-
-
-def auc_interval(a: float, npos: float, nneg: float, z: float = Z) -> tuple[float, float]:
-    """Hanley & McNeil (1982) normal interval of an AUC from ``npos`` and ``nneg`` rows."""
-    q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
-    var = (a * (1 - a) + (npos - 1) * (q1 - a * a) + (nneg - 1) * (q2 - a * a)) / (npos * nneg)
-    se = math.sqrt(max(var, 0.0))
-    return max(0.0, a - z * se), min(1.0, a + z * se)
-
-
-def auc_from_hist(hp: np.ndarray, hn: np.ndarray) -> float | None:
-    """AUC through the bin edges of per-class score histograms (ties in a bin: one half)."""
-    npos, nneg = hp.sum(), hn.sum()
-    if npos <= 0 or nneg <= 0:
-        return None
-    neg_below = np.cumsum(hn) - hn
-    return float((np.sum(hp * neg_below) + 0.5 * np.sum(hp * hn)) / (npos * nneg))
-
-
 def _regression_metrics(s: dict[str, Any]) -> dict[str, float | None]:
     n = s["n"]
     out: dict[str, float | None] = {"n": n}
@@ -243,8 +217,11 @@ def _multiclass_metrics(s: dict[str, Any]) -> dict[str, float | None]:
 def judge(reference: dict[str, Any], current: dict[str, Any] | None, task: str,
           tolerance: float, names: tuple[str, ...] | list[str] | None = None
           ) -> tuple[str, list[str]]:
-    """``("degraded"|"ok"|"n/a", reasons)``: a metric degrades when its interval lies beyond
-    ``tolerance`` from the reference value (relative for MAE/RMSE, absolute otherwise)."""
+    """The performance verdict: ``("degraded"|"ok"|"n/a", reasons)``.
+
+    A metric degrades when its whole interval lies beyond ``tolerance`` from the
+    reference value (relative for MAE/RMSE, absolute otherwise).
+    """
     if not current or not current.get("n"):
         return "n/a", []
     reasons: list[str] = []

@@ -114,7 +114,7 @@ class DriftReport:
 
     @property
     def fired(self) -> list[str]:
-        """Kinds that fired: ``data drift``, ``prediction drift``, ``performance``, ``data quality``."""
+        """Kinds that fired: data drift, prediction drift, performance, data quality."""
         return quality.fired(self)
 
     def exit_code(self, fail_on: str | list[str] | tuple[str, ...] | None = "drift") -> int:

@@ -379,8 +379,6 @@ class DriftPanel(w.VBox):
         return bundle
 
 
-
-
 def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
     """The threshold controls: setting key -> (widget class, label, arguments)."""
     number = {"min": 0, "max": 1e6, "step": 0.01}
@@ -397,6 +395,5 @@ def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
         "drift_share": (w.BoundedFloatText, "drift share >", {"min": 0, "max": 0.999,
                                                               "step": 0.05}),
         "feature_threshold": (w.FloatText, "selected feature thr.", {}),
-        "performance_tolerance": (w.BoundedFloatText, "performance tolerance",
-                                  {"min": 0, "max": 9.99, "step": 0.01}),
+        "performance_tolerance": (w.BoundedFloatText, "performance tolerance", {"max": 9.99}),
     }

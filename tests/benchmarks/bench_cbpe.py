@@ -28,7 +28,7 @@ from sklearn.metrics import roc_auc_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from nbmlops.drift import fit_reference  # noqa: E402
+from nbmlops.drift import fit_reference
 
 CHUNK, N_CHUNKS, N_REF = 5000, 12, 30_000
 VENV = Path(os.environ.get("NML_VENV", "/tmp/nml-venv"))
@@ -40,8 +40,9 @@ import os
 os.environ["NML_DISABLE_USAGE_LOGGING"] = "1"
 import pandas as pd, nannyml as nml
 ref = pd.read_parquet(sys.argv[1]); ana = pd.read_parquet(sys.argv[2])
-est = nml.CBPE(y_pred_proba="score", y_pred="pred", y_true="y", problem_type="classification_binary",
-               metrics=["roc_auc"], chunk_size=int(sys.argv[3]))
+est = nml.CBPE(y_pred_proba="score", y_pred="pred", y_true="y",
+               problem_type="classification_binary", metrics=["roc_auc"],
+               chunk_size=int(sys.argv[3]))
 est.fit(ref)
 res = est.estimate(ana).filter(period="analysis").to_df()
 print(json.dumps([float(v) for v in res[("roc_auc", "value")]]))

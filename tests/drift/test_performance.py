@@ -137,7 +137,7 @@ def test_performance_config_in_yaml(tmp_path) -> None:
     cfg = DriftConfig(performance={"tolerance": 0.1, "metrics": ["fpr"]})
     cfg.save(tmp_path / "drift.yaml")
     assert DriftConfig.load(tmp_path / "drift.yaml").performance == cfg.performance
-    with pytest.raises(ConfigError, match="performance.metrics"):
+    with pytest.raises(ConfigError, match=r"performance\.metrics"):
         DriftConfig(performance={"metrics": ["f1"]})
     with pytest.raises(ConfigError, match="tolerance"):
         DriftConfig.from_dict({"performance": {"tolerance": -1}})

@@ -36,6 +36,11 @@ def _resolve(magics: Any, text: str) -> Any:
 @argument("--prediction", default=None, help="Model output column (when fitted here).")
 @argument("--exclude", "-x", action="append", default=None, metavar="COLUMN",
           help="Column to leave out (repeatable; when the reference is fitted here).")
+@argument("--labels", default=None, help="Late labels joined to CUR by --id-column: a "
+          "DataFrame variable or a Parquet/CSV/JSONL file, folder or glob (id + target or "
+          "'label').")
+@argument("--id-column", default=None, help="Column joining --labels to CUR "
+          "(default request_id).")
 def drift(magics: Any, args: Any) -> Any:
     """Show the interactive drift panel of CUR against REF."""
     from nbmlops.widgets.drift import drift_panel
@@ -47,9 +52,12 @@ def drift(magics: Any, args: Any) -> Any:
     key = (args.reference, args.current)
     if key in live:  # the cell was run again: one watcher per log, not one per run
         live.pop(key).stop()
+    labels = {"labels": _resolve(magics, args.labels), "id_column": args.id_column} \
+        if args.labels is not None else {}
     panel = drift_panel(ref, cur, time_column=args.time_column, window=args.window,
                         config=args.config, live=args.live, export_path=cfg.path(cfg.drift_config),
-                        target=args.target, prediction=args.prediction, exclude=args.exclude)
+                        target=args.target, prediction=args.prediction, exclude=args.exclude,
+                        **labels)
     if panel.monitor is not None:
         live[key] = panel
     return panel

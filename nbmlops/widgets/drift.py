@@ -77,6 +77,9 @@ def drift_panel(
     ref = resolve_reference(profile, time_column=time_column, window=window, **roles)
     tcol = default_time_column(ref, window, time_column)
     if interval is not None:
+        if inputs.get("labels") is not None:  # never silently ignored
+            raise DriftError("labels= is not supported in live mode yet: compare the log "
+                             "with its labels without live=.", parameter="labels")
         return _live_panel(ref, current, interval, (tcol, window, resolve_config(config)), export)
     if "progress" not in inputs:
         inputs["progress"] = None if not hasattr(current, "__len__") or \

@@ -105,3 +105,30 @@ def test_config_resolution(project: Path) -> None:
     DriftConfig(alpha=0.05).save(project / "drift.yaml")  # the project's drift_config
     assert resolve_config().alpha == 0.05
     assert resolve_config({"alpha": 0.2}).alpha == 0.2
+
+
+def test_labels_same_through_magic_panel_and_gate(ip: Any, files: dict[str, str],
+                                                  cur_df: pd.DataFrame, project: Path) -> None:
+    """--labels/--id-column (magic, CLI) and labels=/id_column= (panel) join the same labels."""
+    import nbmlops
+
+    flipped = pd.DataFrame({"id": range(10**6, 10**6 + len(cur_df)), "label": 1 - cur_df["y"]})
+    flipped.to_parquet(project / "lab.parquet")
+    flags = ["--target", "y", "--prediction", "score", "-x", "id", "--labels", "lab.parquet",
+             "--id-column", "id"]
+    magic = ip.run_line_magic("mlops", " ".join(["drift", files["ref"], files["cur"], *flags]))
+    panel = nbmlops.drift_panel(files["ref"], files["cur"], progress=False, target="y",
+                                prediction="score", exclude=["id"], labels="lab.parquet",
+                                id_column="id")
+    gate = CliRunner().invoke(main, ["drift", files["ref"], files["cur"], *flags, "--format",
+                                     "json", "--fail-on", "performance"],
+                              catch_exceptions=False)
+    assert gate.exit_code == 1, gate.output
+    d = json.loads(gate.output)
+    assert d["performance"]["verdict"] == "degraded" and "performance" in d["fired"]
+    for rep in (magic.report, panel.report):
+        assert rep.performance["current"]["auc"] == pytest.approx(
+            d["performance"]["current"]["auc"])
+    with pytest.raises(Exception, match="not supported in live mode"):
+        nbmlops.drift_panel(files["ref"], files["cur"], live="30s", target="y",
+                            prediction="score", labels="lab.parquet", id_column="id")

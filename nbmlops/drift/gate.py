@@ -182,6 +182,15 @@ def log_to_mlflow(report: Any, proj: Any, html: str | None = None) -> str:
                           "drift.config_hash": report.config.digest(),
                           "drift.window": report.window_spec or "none"})
     record.add_metric("drift.n_drifted", float(len(report.drifted)))
+    record.add_metric("drift.quality_fail", float(report.quality.get("verdict") == "fail"))
+    perf = report.performance or {}
+    if perf.get("verdict") in ("ok", "degraded"):
+        record.add_metric("drift.performance_degraded", float(perf["verdict"] == "degraded"))
+    for prefix, values in (("", perf.get("current")), ("est_", perf.get("estimated"))):
+        for k in ("auc", "accuracy", "fpr", "tpr", "macro_recall", "mae", "rmse"):
+            v = (values or {}).get(prefix + k)
+            if v is not None:
+                record.add_metric(f"drift.performance.{prefix}{k}", float(v))
     for name, f in report.features.items():
         key = _metric_key(name)
         if f.effect is not None:

@@ -87,7 +87,8 @@ def test_on_drift_command_recorded(project: Path, files: dict[str, Path]) -> Non
 
 
 def test_mlflow_logging(project: Path, files: dict[str, Path]) -> None:
-    r = run(str(files["ref"]), str(files["cur"]), "-t", "ts", "--mlflow")
+    r = run(str(files["ref"]), str(files["cur"]), "-t", "ts", "--mlflow", "--target", "y",
+            "--prediction", "score")
     assert r.exit_code == 1
     run_id = audit(project)[-1]["mlflow_run_id"]
     import mlflow
@@ -98,6 +99,10 @@ def test_mlflow_logging(project: Path, files: dict[str, Path]) -> None:
     got = mlflow.MlflowClient().get_run(run_id)
     assert got.data.tags["nbmlops.drift.verdict"] == "drift"
     assert got.data.metrics["drift.amount.drift"] == 1.0
+    assert got.data.metrics["drift.quality_fail"] == 0.0
+    assert got.data.metrics["drift.performance_degraded"] == 0.0
+    assert 0.5 < got.data.metrics["drift.performance.auc"] <= 1.0
+    assert 0.5 < got.data.metrics["drift.performance.est_auc"] <= 1.0
     arts = {a.path for a in mlflow.MlflowClient().list_artifacts(run_id, "drift")}
     assert arts == {"drift/report.json", "drift/report.md"}
 

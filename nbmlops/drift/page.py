@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from nbmlops._html import esc, fmt
+from nbmlops._html import esc
 from nbmlops.drift.figures import feature_figure, status_colour, window_heatmap
-from nbmlops.drift.text import feature_rows
+from nbmlops.drift.figures_performance import metric_options, performance_figure
+from nbmlops.drift.text import feature_rows, performance_rows, signal_lines
 
 MAX_FEATURE_FIGURES = 20
 #: the page stays under this many bytes (plotly.js alone is ~4.8 MB)
@@ -39,12 +40,7 @@ def report_html(report: Any) -> str:
         "<table><tr><th>feature</th><th>kind</th><th>status</th><th>test</th><th>p adj.</th>"
         f"<th>effect</th><th>threshold</th><th>note</th></tr>{rows}</table>",
     ]
-    if report.performance and report.performance.get("current"):
-        ref, cur = report.performance["reference"], report.performance["current"]
-        prow = "".join(f"<tr><td>{k}</td><td>{fmt(ref.get(k))}</td><td>{fmt(cur.get(k))}</td>"
-                       "</tr>" for k in ("accuracy", "precision", "recall", "fpr", "auc"))
-        parts.append(f"<h2>Performance</h2><table><tr><th>metric</th><th>reference</th>"
-                     f"<th>current</th></tr>{prow}</table>")
+    parts += _performance_parts(report, div)
     heat = window_heatmap(report)
     if heat is not None:
         parts.append("<h2>Windows</h2>" + div(heat))
@@ -68,3 +64,17 @@ def report_html(report: Any) -> str:
         budget -= len(piece.encode())
         parts.append(piece)
     return head + "".join(parts) + tail
+
+
+def _performance_parts(report: Any, div: Any) -> list[str]:
+    """What fired, quality problems, and realised/estimated performance with intervals."""
+    out = ["<ul>" + "".join(f"<li>{esc(x)}</li>" for x in signal_lines(report)) + "</ul>"]
+    if not (report.performance or {}).get("reference"):
+        return out
+    rows = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in r) + "</tr>"
+                   for r in performance_rows(report))
+    out.append("<h2>Performance</h2><table><tr><th>metric</th><th>reference</th>"
+               "<th>realised [95%]</th><th>estimated (CBPE) [95%]</th></tr>" + rows + "</table>")
+    if report.windows:
+        out.append(div(performance_figure(report, metric_options(report)[0])))
+    return out

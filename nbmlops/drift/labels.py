@@ -90,7 +90,8 @@ def prepare(labels: Any, id_column: str | None, profile: Any) -> Labels:
     target = profile.target
     if target is None:
         raise DriftError("labels= needs a reference profile fitted with target= (the label "
-                         "column); this profile has no target.", parameter="labels")
+                         "column; --target when the reference is data); this profile has no "
+                         "target.", parameter="labels")
     frame, source = _read(labels, id_column, target)
     id_col = id_column or DEFAULT_ID
     if id_col not in frame.columns:

@@ -19,6 +19,12 @@ def _ci(m: dict[str, Any] | None, k: str) -> str:
     return f"{fmt(m[k])} [{fmt(lo)}, {fmt(hi)}]" if lo is not None else fmt(m[k])
 
 
+def _also(report: Any) -> str:
+    """`` · PERFORMANCE DEGRADED · DATA QUALITY FAIL`` when those fired (else empty)."""
+    names = {"performance": "PERFORMANCE DEGRADED", "data quality": "DATA QUALITY FAIL"}
+    return "".join(f" · {names[k]}" for k in report.fired if k in names)
+
+
 def signal_lines(report: Any) -> list[str]:
     """What fired, data-quality problems, the performance verdict and the calibration warning."""
     fired = report.fired
@@ -60,7 +66,7 @@ def feature_rows(report: Any) -> list[list[str]]:
 
 def summary_text(report: Any) -> str:
     """Plain-text summary."""
-    lines = [f"Drift verdict: {report.verdict.upper()} — {report.reason}",
+    lines = [f"Drift verdict: {report.verdict.upper()}{_also(report)} — {report.reason}",
              f"reference rows: {report.n_ref}, current rows: {report.n_cur}"
              + (f", period {report.period[0]} .. {report.period[1]}" if report.period[0] else "")]
     if report.drifted:
@@ -92,7 +98,7 @@ def summary_text(report: Any) -> str:
 
 def markdown(report: Any) -> str:
     """Markdown report (CI logs, pull-request comments)."""
-    out = [f"## Drift report: **{report.verdict.upper()}**", "", report.reason, "",
+    out = [f"## Drift report: **{report.verdict.upper()}**{_also(report)}", "", report.reason, "",
            f"Reference rows: {report.n_ref} · current rows: {report.n_cur}"
            + (f" · period {report.period[0]} – {report.period[1]}" if report.period[0] else ""),
            "", "| feature | kind | status | test | p (adj.) | effect | threshold | note |",

@@ -114,10 +114,19 @@ def markdown(report: Any) -> str:
                 "|---|---|---|---|"]
         out += ["| " + " | ".join(r) + " |" for r in performance_rows(report)]
     if report.windows:
+        perf = report.performance or {}
+        metric = PERF_KEYS.get(perf.get("task") or "binary", ("auc",))[0]
+        bad = set(perf.get("windows") or [])
         out += ["", f"### Windows ({report.window_spec})", "",
-                "| window | rows | verdict | drifted |", "|---|---|---|---|"]
+                f"| window | rows | verdict | drifted | {metric}: realised · estimated |",
+                "|---|---|---|---|---|"]
         for w in report.windows:
-            out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} |")
+            m = w.performance or {}
+            est = {k[4:]: v for k, v in m.items() if k.startswith("est_")}
+            cell = f"{_ci(m, metric)} · {_ci(est, metric)}" + (" DEGRADED" if w.key in bad
+                                                                  else "")
+            out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} | "
+                       f"{cell} |")
     cfg = report.config
     out += ["", f"Rule: {cfg.multiple_testing} at alpha={cfg.alpha}, drift = significant and "
             "effect ≥ threshold."]

@@ -114,6 +114,11 @@ def check_magnitude(arr: np.ndarray, name: str) -> None:
     """Refuse finite values so large that float64 sums overflow (one clear error, exit 2)."""
     from nbmlops.exceptions import DriftError
 
+    if len(arr) == 0:
+        return
+    # two allocation-free passes (fmax/fmin skip NaN); the exact check only when they exceed
+    if not (np.fmax.reduce(arr) > MAX_ABS or np.fmin.reduce(arr) < -MAX_ABS):
+        return
     big = float(np.max(np.abs(arr), initial=0.0, where=np.isfinite(arr)))
     if big > MAX_ABS:
         raise DriftError(f"column {name!r} holds values as large as {big:.3g}: beyond "

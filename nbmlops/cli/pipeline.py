@@ -156,20 +156,29 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
 @click.option("--params-file", default="params.yaml", show_default=True,
               help="Parameters file DVC reads.")
 @click.option("--dvc-file", default="dvc.yaml", show_default=True, help="Pipeline file.")
+@click.option("--dvc-init", "init_dvc", is_flag=True,
+              help="Run `dvc init` first when the project is not a DVC repository yet.")
 @_JSON
 def export(notebook: str, stage: str | None, params_file: str, dvc_file: str,
-           as_json: bool) -> None:
+           init_dvc: bool, as_json: bool) -> None:
     """Write/update params.yaml (a section per notebook) and a dvc.yaml stage.
 
-    The stage runs `nbmlops run` with ${}-interpolated parameters; its deps
-    are the notebook and the snapshots it loads, its outs the files its
+    The stage runs `nbmlops run -f params.yaml:<stage>` (values are read from
+    the file, never parsed by a shell); its deps are the notebook and the
+    snapshots it loads (not those it writes), its outs the files its
     parameters cell marks `# out:`, its metrics the `# metrics:` file; the
     executed notebook is an uncached output. Other stages and sections are
-    kept. Then `dvc repro`, or `dvc exp run -S <stage>.<param>=<value>`.
+    kept. Then `dvc repro` (after `dvc init` outside a DVC repository, or
+    pass --dvc-init), or `dvc exp run -S <stage>.<param>=<value>`.
     """
     from nbmlops.pipeline.export import export as run_export
 
-    result = run_export(notebook, stage=stage, params_file=params_file, dvc_file=dvc_file)
+    try:
+        result = run_export(notebook, stage=stage, params_file=params_file, dvc_file=dvc_file,
+                            init_dvc=init_dvc)
+    except Exception as exc:  # only nbmlops errors are handled, others re-raised
+        _bad_input(exc, as_json)
+        return
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))
 
 

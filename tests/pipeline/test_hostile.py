@@ -1,0 +1,127 @@
+"""Hostile and large inputs to ``nbmlops export`` / ``run`` (issue 11), real DVC and kernels.
+
+No parameter value is ever parsed by a shell (the stage reads them from
+params.yaml), values over 128 KiB work, and a params file that is not UTF-8,
+nests 100k deep or is a YAML alias bomb ends with exit 2 and one line, in
+bounded memory. ``export`` also says (or does) ``dvc init`` when needed and
+never lists a snapshot the notebook writes among its own deps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from nbmlops.pipeline.export import export
+
+from .conftest import write_notebook
+
+_PATH = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+NBMLOPS = [sys.executable, "-m", "nbmlops"]
+
+ECHO = ('import json, pathlib\n'
+        'p = pathlib.Path(out)\n'
+        'p.parent.mkdir(parents=True, exist_ok=True)\n'
+        'p.write_text(json.dumps({"name": name, "items": len(items)}))')
+
+
+def _echo_nb(project: Path) -> Path:
+    return write_notebook(project / "nb" / "echo.ipynb",
+                          'name = "x"\nitems = [1]\nout = "outputs/echo/out.json"  # out:',
+                          ECHO)
+
+
+def _run(cmd: list[str], cwd: Path, limit_gb: float | None = None
+         ) -> subprocess.CompletedProcess[str]:
+    def limit() -> None:  # bounded memory: the process may not grow past limit_gb
+        if limit_gb:
+            size = int(limit_gb * 2**30)
+            resource.setrlimit(resource.RLIMIT_AS, (size, size))
+
+    return subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=600,
+                          check=False, env={**os.environ, "PATH": _PATH},
+                          preexec_fn=limit if limit_gb else None)
+
+
+def test_stage_reads_values_from_the_params_file(project: Path) -> None:
+    nb = _echo_nb(project)
+    stage = export(nb).stage_def
+    assert stage["cmd"] == ("nbmlops run nb/echo.ipynb -f params.yaml:echo "
+                            "-o outputs/echo/echo.ipynb --no-progress")
+    assert "${" not in stage["cmd"]
+    assert stage["params"] == ["echo.name", "echo.items"]
+
+
+def test_written_snapshots_are_not_deps(project: Path) -> None:
+    nb = write_notebook(
+        project / "nb" / "prep.ipynb", "n = 1",
+        "%load_ext nbmlops",
+        "raw = %mlops load raw@1\ntrain = %mlops load train",
+        "%mlops snapshot train --name train",
+        "%mlops snapshot features",
+        'import nbmlops\nnbmlops.snapshot(raw, "cleaned")\nnbmlops.load("cleaned")')
+    deps = export(nb).stage_def["deps"]
+    assert deps == ["nb/prep.ipynb", "data/snapshots/raw.parquet"]
+
+
+def test_export_outside_dvc_says_dvc_init_or_does_it(project: Path) -> None:
+    nb = _echo_nb(project)
+    said = _run([*NBMLOPS, "export", "nb/echo.ipynb"], project)
+    assert said.returncode == 0, said.stderr
+    assert "next: dvc init && dvc repro" in said.stdout
+    assert not (project / ".dvc").exists()
+    done = _run([*NBMLOPS, "export", str(nb), "--dvc-init"], project)
+    assert done.returncode == 0, done.stderr
+    assert (project / ".dvc").is_dir() and "next: dvc repro" in done.stdout
+
+
+@pytest.mark.slow
+def test_hostile_and_large_values_under_dvc_repro(dvc_project: Path, tmp_path: Path) -> None:
+    """O'Brien works, a shell payload runs nothing, 30k ints and 200 kB text pass."""
+    _echo_nb(dvc_project)
+    assert _run([*NBMLOPS, "export", "nb/echo.ipynb"], dvc_project).returncode == 0
+    out = dvc_project / "outputs" / "echo" / "out.json"
+    pwned = dvc_project / "pwned"
+    for name in ["O'Brien", "x'; touch pwned; echo '", 'a"; touch pwned; echo "',
+                 "$(touch pwned)", "`touch pwned`", "y" * 200_000]:
+        params = {"echo": {"name": name, "items": list(range(30_000)),
+                           "out": "outputs/echo/out.json"}}
+        (dvc_project / "params.yaml").write_text(yaml.safe_dump(params))
+        proc = _run([sys.executable, "-m", "dvc", "repro"], dvc_project)
+        assert proc.returncode == 0, f"{name[:40]!r}\n{proc.stdout}\n{proc.stderr}"
+        assert json.loads(out.read_text()) == {"name": name, "items": 30_000}
+        assert not pwned.exists(), name
+
+
+BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
+    f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]\n" for p, c in zip("abcdefgh", "bcdefghi",
+                                                                 strict=True))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("content", "says"), [
+    (b'name: "caf\xe9"\n', "is not UTF-8"),
+    (("name: " + "[" * 100_000 + "]" * 100_000 + "\n").encode(), "nests deeper than"),
+    (BOMB.encode(), "expands to more than"),
+], ids=["not-utf8", "deep", "alias-bomb"])  # short ids: PYTEST_CURRENT_TEST holds the id
+def test_hostile_params_files_exit_2_with_one_line(project: Path, content: bytes,
+                                                   says: str) -> None:
+    assert len(BOMB) < 400
+    _echo_nb(project)
+    bad = project / "bad.yaml"
+    bad.write_bytes(content)
+    proc = _run([*NBMLOPS, "run", "nb/echo.ipynb", "-f", "bad.yaml"], project, limit_gb=2)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0 and says in proc.stderr, proc.stderr
+    assert "Traceback" not in proc.stderr
+    (project / "params.yaml").write_bytes(content)
+    proc = _run([*NBMLOPS, "export", "nb/echo.ipynb"], project, limit_gb=2)
+    assert proc.returncode == 2 and says in proc.stderr, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0

@@ -40,6 +40,12 @@ def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
     return given
 
 
+def _interrupted(exc: BaseException, what: str) -> None:
+    """Ctrl-C / SIGTERM: say what happened and exit 128 + the signal (130, 143)."""
+    click.echo(f"error: {exc}; kernels stopped, {what} marked KILLED", err=True)
+    sys.exit(getattr(exc, "exit_code", 130))
+
+
 def _bad_input(exc: Exception, as_json: bool) -> None:
     from nbmlops.exceptions import NbmlopsError
     from nbmlops.pipeline.results import describe_error
@@ -77,6 +83,7 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
 
     Example: nbmlops run notebooks/train.ipynb -p C 0.5 -p max_iter 300
     """
+    from nbmlops.pipeline.interrupts import Interrupted
     from nbmlops.pipeline.runner import run_notebook
 
     if options["log_output"]:
@@ -87,6 +94,8 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
         given = _given(options.pop("params_files"))
         text = dict(options.pop("params"))
         result = run_notebook(notebook, given, text_params=text, raise_on_error=False, **options)
+    except Interrupted as exc:
+        _interrupted(exc, "the run and its cell runs")
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
@@ -129,6 +138,7 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     Example: nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --jobs 2
     --metric accuracy
     """
+    from nbmlops.pipeline.interrupts import Interrupted
     from nbmlops.pipeline.plan import load_params_file
     from nbmlops.pipeline.sweep import parse_grid
     from nbmlops.pipeline.sweep import sweep as run_sweep
@@ -140,6 +150,8 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
             base=_given(options.pop("params_files")), base_text=dict(options.pop("params")),
             progress=options["progress"] and not as_json)
         result = run_sweep(notebook, **options)
+    except Interrupted as exc:
+        _interrupted(exc, "the sweep run and every open combination run")
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return

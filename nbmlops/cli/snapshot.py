@@ -35,7 +35,9 @@ def snapshot(file: Path, name: str | None, message: str | None, commit: bool, pu
     from nbmlops.config import load_config
     from nbmlops.versioning.api import snapshot as api_snapshot
 
-    result = api_snapshot(read_file(file), name or file.stem, message=message, push=push,
+    # --name "" is a name the user gave (and refused as such), not "no name"
+    result = api_snapshot(read_file(file), file.stem if name is None else name,
+                          message=message, push=push,
                           commit=commit, config=load_config())
     click.echo(json.dumps(result.to_dict(), indent=1) if as_json else str(result))
 

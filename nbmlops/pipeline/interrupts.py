@@ -40,7 +40,7 @@ _flag = threading.Event()
 _signum: list[int] = []
 _lock = threading.Lock()
 _kernels: dict[int, int] = {}  # id(km) -> kernel pid
-_callbacks: list[Callable[[], None]] = []
+_callbacks: list[Callable[[], object]] = []
 
 
 class Interrupted(BaseException):
@@ -83,7 +83,7 @@ def untrack_kernel(km: Any) -> None:
         _kernels.pop(id(km), None)
 
 
-def on_interrupt(callback: Callable[[], None]) -> Callable[[], None]:
+def on_interrupt(callback: Callable[[], object]) -> Callable[[], None]:
     """Run ``callback`` (on a helper thread) when a stop is requested; returns a remover."""
     with _lock:
         _callbacks.append(callback)

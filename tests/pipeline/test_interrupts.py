@@ -138,3 +138,23 @@ def test_second_ctrl_c_exits_at_once(project: Path) -> None:
     proc.communicate(timeout=60)
     assert proc.returncode == 130
     assert all(_wait_gone(k) for k in kernels), "a kernel outlived the sweep"
+
+
+def test_batch_run_of_a_sigkilled_runner_is_reaped(project: Path) -> None:
+    """SIGKILL cannot be handled: the owner identity tags let the reaper end the run."""
+    from nbmlops.tracking.reaper import reap_dead_runs
+
+    write_notebook(project / "slow.ipynb", "i = 0", SLEEP)
+    proc = _start(["run", "slow.ipynb"], project)
+    started = project / "started-0"
+    try:
+        _wait_for([started], proc)
+        proc.kill()
+        proc.communicate(timeout=60)
+        batch = [r for r in _runs() if r.data.tags.get("nbmlops.kind") == "pipeline"]
+        assert len(batch) == 1 and batch[0].info.status == "RUNNING"
+        assert batch[0].info.run_id in reap_dead_runs(load_config())
+        assert _runs()[0].info.status == "KILLED"
+    finally:  # the orphaned kernel (its runner could not stop it)
+        if started.is_file() and started.read_text():
+            os.kill(int(started.read_text()), signal.SIGKILL)

@@ -82,22 +82,31 @@ def test_export_outside_dvc_says_dvc_init_or_does_it(project: Path) -> None:
     assert (project / ".dvc").is_dir() and "next: dvc repro" in done.stdout
 
 
+PAYLOADS = {"quote": "O'Brien", "single": "x'; touch pwned; echo '",
+            "double": 'a"; touch pwned; echo "', "subst": "$(touch pwned)",
+            "backtick": "`touch pwned`", "big": "y" * 200_000}
+
+
 @pytest.mark.slow
-def test_hostile_and_large_values_under_dvc_repro(dvc_project: Path, tmp_path: Path) -> None:
-    """O'Brien works, a shell payload runs nothing, 30k ints and 200 kB text pass."""
-    _echo_nb(dvc_project)
+def test_hostile_and_large_values_under_dvc_repro(dvc_project: Path) -> None:
+    """O'Brien works, shell payloads run nothing, 30k ints and 200 kB text pass (one repro)."""
+    defaults = "\n".join(f"{k} = 'x'" for k in PAYLOADS)
+    write_notebook(dvc_project / "nb" / "echo.ipynb",
+                   defaults + '\nitems = [1]\nout = "outputs/echo/out.json"  # out:',
+                   'import json, pathlib\n'
+                   'p = pathlib.Path(out)\n'
+                   'p.parent.mkdir(parents=True, exist_ok=True)\n'
+                   f'p.write_text(json.dumps({{k: globals()[k] for k in {list(PAYLOADS)!r}}}'
+                   ' | {"items": len(items)}))')
     assert _run([*NBMLOPS, "export", "nb/echo.ipynb"], dvc_project).returncode == 0
-    out = dvc_project / "outputs" / "echo" / "out.json"
-    pwned = dvc_project / "pwned"
-    for name in ["O'Brien", "x'; touch pwned; echo '", 'a"; touch pwned; echo "',
-                 "$(touch pwned)", "`touch pwned`", "y" * 200_000]:
-        params = {"echo": {"name": name, "items": list(range(30_000)),
-                           "out": "outputs/echo/out.json"}}
-        (dvc_project / "params.yaml").write_text(yaml.safe_dump(params))
-        proc = _run([sys.executable, "-m", "dvc", "repro"], dvc_project)
-        assert proc.returncode == 0, f"{name[:40]!r}\n{proc.stdout}\n{proc.stderr}"
-        assert json.loads(out.read_text()) == {"name": name, "items": 30_000}
-        assert not pwned.exists(), name
+    params = {"echo": {**PAYLOADS, "items": list(range(30_000)),
+                       "out": "outputs/echo/out.json"}}
+    (dvc_project / "params.yaml").write_text(yaml.safe_dump(params))
+    proc = _run([sys.executable, "-m", "dvc", "repro"], dvc_project)
+    assert proc.returncode == 0, f"{proc.stdout[-2000:]}\n{proc.stderr[-2000:]}"
+    out = json.loads((dvc_project / "outputs" / "echo" / "out.json").read_text())
+    assert out == {**PAYLOADS, "items": 30_000}
+    assert not (dvc_project / "pwned").exists()
 
 
 BOMB = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(

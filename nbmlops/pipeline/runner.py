@@ -208,6 +208,7 @@ def _run(plan: Plan, km: Any, recorder: RecorderLike, pool: Executor, nests: boo
             run_id = begun.result()
             if not recorder.sets_parent_env:
                 set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
+        interrupts.check()  # stopped while the kernel was starting
         status, error, cell = _papermill(plan, km, options)
         interrupts.check()  # the kernel was interrupted by a signal, not by the notebook
     except KernelDiedError as exc:

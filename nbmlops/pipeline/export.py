@@ -52,6 +52,8 @@ class ExportResult:
     created: bool = True
     #: whether the project is inside a DVC repository (else ``dvc repro`` cannot run yet)
     dvc_ready: bool = True
+    #: the ``dvc init`` command that fits the project (git root, below one, no git)
+    init_command: str = "dvc init"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view."""
@@ -68,9 +70,9 @@ class ExportResult:
             items = [next(iter(i)) if isinstance(i, dict) else i for i in self.stage_def[key]]
             lines.append(f"  {key}: {', '.join(items) or '-'}")
         if not self.dvc_ready:
-            lines.append("not a DVC repository yet: run `dvc init` first "
+            lines.append(f"not a DVC repository yet: run `{self.init_command}` first "
                          "(or export with --dvc-init)")
-            lines.append("next: dvc init && dvc repro")
+            lines.append(f"next: {self.init_command} && dvc repro")
         else:
             lines.append("next: dvc repro   (or: dvc exp run -S "
                          f"{self.stage}.<param>=<value>)")
@@ -147,7 +149,7 @@ def export(
         (root / path).parent.mkdir(parents=True, exist_ok=True)
     ready = in_dvc_repo(root) or (init_dvc and _dvc_init(root))
     return ExportResult(name, str(dvc_path), str(params_path), stage_def, section, snapshots,
-                        created, ready)
+                        created, ready, " ".join(["dvc", "init", *_init_flags(root)]))
 
 
 def in_dvc_repo(root: Path) -> bool:
@@ -155,9 +157,13 @@ def in_dvc_repo(root: Path) -> bool:
     return any((folder / ".dvc").is_dir() for folder in (root, *root.parents))
 
 
-def _dvc_init(root: Path) -> bool:
+def _init_flags(root: Path) -> list[str]:
     git_root = next((f for f in (root, *root.parents) if (f / ".git").exists()), None)
-    flags = ["--no-scm"] if git_root is None else [] if git_root == root else ["--subdir"]
+    return ["--no-scm"] if git_root is None else [] if git_root == root else ["--subdir"]
+
+
+def _dvc_init(root: Path) -> bool:
+    flags = _init_flags(root)
     proc = subprocess.run([sys.executable, "-m", "dvc", "init", "-q", *flags], cwd=root,
                           capture_output=True, text=True, check=False)
     if proc.returncode != 0:

@@ -71,15 +71,31 @@ def test_written_snapshots_are_not_deps(project: Path) -> None:
     assert deps == ["nb/prep.ipynb", "data/snapshots/raw.parquet"]
 
 
-def test_export_outside_dvc_says_dvc_init_or_does_it(project: Path) -> None:
-    nb = _echo_nb(project)
+@pytest.mark.slow
+def test_export_outside_dvc_prints_a_next_step_that_works(project: Path,
+                                                          tmp_path: Path) -> None:
+    """Issue 15: the printed next step runs as printed (here, without git: --no-scm)."""
+    import shlex
+
+    _echo_nb(project)
     said = _run([*NBMLOPS, "export", "nb/echo.ipynb"], project)
     assert said.returncode == 0, said.stderr
-    assert "next: dvc init && dvc repro" in said.stdout
+    step = said.stdout.strip().splitlines()[-1]
+    assert step == "next: dvc init --no-scm && dvc repro", said.stdout
     assert not (project / ".dvc").exists()
-    done = _run([*NBMLOPS, "export", str(nb), "--dvc-init"], project)
+    for command in step.removeprefix("next: ").split(" && "):
+        words = shlex.split(command)
+        proc = _run([sys.executable, "-m", *words], project)
+        assert proc.returncode == 0, f"{command}\n{proc.stdout}\n{proc.stderr}"
+    assert json.loads((project / "outputs" / "echo" / "out.json").read_text())["name"] == "x"
+    # --dvc-init does the init itself, and then says `dvc repro`
+    other = tmp_path / "other"
+    other.mkdir()
+    subprocess.run(["git", "init", "-q"], cwd=other, check=True)
+    _echo_nb(other)
+    done = _run([*NBMLOPS, "export", "nb/echo.ipynb", "--dvc-init"], other)
     assert done.returncode == 0, done.stderr
-    assert (project / ".dvc").is_dir() and "next: dvc repro" in done.stdout
+    assert (other / ".dvc").is_dir() and "next: dvc repro" in done.stdout
 
 
 PAYLOADS = {"quote": "O'Brien", "single": "x'; touch pwned; echo '",

@@ -203,7 +203,9 @@ def _commit_existing(cfg: NbmlopsConfig, entry: SnapshotVersion) -> None:
             stored.tag = entry.tag = f"snapshot/{entry.name}/v{entry.version}"
             cat.write()
             gitignore = workspace.parent / ".gitignore"
-            _git_commit(cfg, entry, [Path(f"{workspace}.dvc"), cat.path, gitignore])
+            pin = sync.version_file(workspace.parent, stored)
+            _git_commit(cfg, entry, [Path(f"{workspace}.dvc"), cat.path, gitignore,
+                                     Path(f"{pin}.dvc"), pin.parent / ".gitignore"])
         entry.tag = stored.tag
 
 

@@ -149,9 +149,14 @@ def test_batch_run_of_a_sigkilled_runner_is_reaped(project: Path) -> None:
     started = project / "started-0"
     try:
         _wait_for([started], proc)
+        # the run is created by a helper process while the kernel boots: wait for it
+        deadline = time.monotonic() + 240
+        while not (batch := [r for r in _runs()
+                             if r.data.tags.get("nbmlops.kind") == "pipeline"]):
+            assert time.monotonic() < deadline, "the batch run was never created"
+            time.sleep(0.5)
         proc.kill()
         proc.communicate(timeout=60)
-        batch = [r for r in _runs() if r.data.tags.get("nbmlops.kind") == "pipeline"]
         assert len(batch) == 1 and batch[0].info.status == "RUNNING"
         assert batch[0].info.run_id in reap_dead_runs(load_config())
         assert _runs()[0].info.status == "KILLED"

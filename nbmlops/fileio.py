@@ -4,7 +4,10 @@ A partial write must never replace good data: :func:`atomic_write` writes to
 a temp file in the target's folder, then ``os.replace``-s it over the target
 (atomic on POSIX and Windows). The temp file is removed if anything fails,
 and the result gets the usual permissions (``0o666 & ~umask``; ``mkstemp``
-alone would leave ``0o600``).
+alone would leave ``0o600``). The umask is read without ever changing it
+(``/proc/self/status`` on Linux; elsewhere once, at import, before any
+thread of ours runs): setting it even briefly is process-wide, and another
+thread's file created in that instant would get the wrong mode.
 """
 
 from __future__ import annotations
@@ -57,8 +60,26 @@ def atomic_write(
     return target
 
 
-def umask() -> int:
-    """The process umask (read without changing it for long)."""
-    current = os.umask(0)
+def _import_umask() -> int:
+    current = os.umask(0o022)  # at import only: no other thread of ours runs yet
     os.umask(current)
     return current
+
+
+_IMPORT_UMASK = _import_umask()
+
+
+def umask() -> int:
+    """The process umask, read without changing it.
+
+    Linux reports it in ``/proc/self/status``; elsewhere the value found
+    when this module was imported is used.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    return _IMPORT_UMASK

@@ -40,6 +40,12 @@ def _given(params_files: tuple[str, ...]) -> dict[str, Any]:
     return given
 
 
+def _interrupted(exc: BaseException, what: str) -> None:
+    """Ctrl-C / SIGTERM: say what happened and exit 128 + the signal (130, 143)."""
+    click.echo(f"error: {exc}; kernels stopped, {what} marked KILLED", err=True)
+    sys.exit(getattr(exc, "exit_code", 130))
+
+
 def _bad_input(exc: Exception, as_json: bool) -> None:
     from nbmlops.exceptions import NbmlopsError
     from nbmlops.pipeline.results import describe_error
@@ -77,6 +83,7 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
 
     Example: nbmlops run notebooks/train.ipynb -p C 0.5 -p max_iter 300
     """
+    from nbmlops.pipeline.interrupts import Interrupted
     from nbmlops.pipeline.runner import run_notebook
 
     if options["log_output"]:
@@ -87,6 +94,8 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
         given = _given(options.pop("params_files"))
         text = dict(options.pop("params"))
         result = run_notebook(notebook, given, text_params=text, raise_on_error=False, **options)
+    except Interrupted as exc:
+        _interrupted(exc, "the run and its cell runs")
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
@@ -129,6 +138,7 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     Example: nbmlops sweep notebooks/train.ipynb --grid C=0.1,1,10 --jobs 2
     --metric accuracy
     """
+    from nbmlops.pipeline.interrupts import Interrupted
     from nbmlops.pipeline.plan import load_params_file
     from nbmlops.pipeline.sweep import parse_grid
     from nbmlops.pipeline.sweep import sweep as run_sweep
@@ -140,6 +150,8 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
             base=_given(options.pop("params_files")), base_text=dict(options.pop("params")),
             progress=options["progress"] and not as_json)
         result = run_sweep(notebook, **options)
+    except Interrupted as exc:
+        _interrupted(exc, "the sweep run and every open combination run")
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
@@ -156,20 +168,29 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
 @click.option("--params-file", default="params.yaml", show_default=True,
               help="Parameters file DVC reads.")
 @click.option("--dvc-file", default="dvc.yaml", show_default=True, help="Pipeline file.")
+@click.option("--dvc-init", "init_dvc", is_flag=True,
+              help="Run `dvc init` first when the project is not a DVC repository yet.")
 @_JSON
 def export(notebook: str, stage: str | None, params_file: str, dvc_file: str,
-           as_json: bool) -> None:
+           init_dvc: bool, as_json: bool) -> None:
     """Write/update params.yaml (a section per notebook) and a dvc.yaml stage.
 
-    The stage runs `nbmlops run` with ${}-interpolated parameters; its deps
-    are the notebook and the snapshots it loads, its outs the files its
+    The stage runs `nbmlops run -f params.yaml:<stage>` (values are read from
+    the file, never parsed by a shell); its deps are the notebook and the
+    snapshots it loads (not those it writes), its outs the files its
     parameters cell marks `# out:`, its metrics the `# metrics:` file; the
     executed notebook is an uncached output. Other stages and sections are
-    kept. Then `dvc repro`, or `dvc exp run -S <stage>.<param>=<value>`.
+    kept. Then `dvc repro` (after `dvc init` outside a DVC repository, or
+    pass --dvc-init), or `dvc exp run -S <stage>.<param>=<value>`.
     """
     from nbmlops.pipeline.export import export as run_export
 
-    result = run_export(notebook, stage=stage, params_file=params_file, dvc_file=dvc_file)
+    try:
+        result = run_export(notebook, stage=stage, params_file=params_file, dvc_file=dvc_file,
+                            init_dvc=init_dvc)
+    except Exception as exc:  # only nbmlops errors are handled, others re-raised
+        _bad_input(exc, as_json)
+        return
     click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))
 
 

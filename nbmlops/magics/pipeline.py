@@ -54,9 +54,11 @@ def parameters(magics: Any, args: Any) -> Any:
 def export(magics: Any, args: Any) -> Any:
     """Write/update params.yaml and the notebook's dvc.yaml stage.
 
-    The stage runs `nbmlops run` with ${}-interpolated parameters, depends
-    on the notebook and the snapshots it loads, and outputs the files the
-    parameters cell marks `# out:` / `# metrics:`. Then `!dvc repro`.
+    The stage runs `nbmlops run -f params.yaml:<stage>` (values never go
+    through a shell), depends on the notebook and the snapshots it loads (not
+    those it writes), and outputs the files the parameters cell marks
+    `# out:` / `# metrics:`. Then `!dvc repro` (after `!dvc init` outside a
+    DVC repository).
     """
     from nbmlops.pipeline.export import export as run_export
 

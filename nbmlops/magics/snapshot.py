@@ -37,7 +37,8 @@ def snapshot(magics: Any, args: Any) -> Any:
     from nbmlops.versioning.api import snapshot as api_snapshot
 
     df = _variable(magics, args.variable)
-    return api_snapshot(df, args.name or args.variable, message=_unquote(args.message),
+    name = str(args.variable if args.name is None else _unquote(args.name))  # "" is refused
+    return api_snapshot(df, name, message=_unquote(args.message),
                         push=args.push, commit=args.commit, context=args.context,
                         config=magics.resolved_config())
 

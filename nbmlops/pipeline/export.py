@@ -1,10 +1,14 @@
 """Export a notebook as a DVC stage: ``params.yaml`` section + ``dvc.yaml`` stage.
 
-The stage's ``cmd`` is ``nbmlops run`` with ``${section.param}`` interpolated
-from ``params.yaml``, so ``dvc exp run -S train.C=2.0`` works as-is. Its deps
+The stage's ``cmd`` is ``nbmlops run -f params.yaml:<section>``: the values
+are read from the file by the run itself, never put on a command line (no
+shell ever parses a value, and no size limit applies); the stage lists them
+as ``params``, so ``dvc exp run -S train.C=2.0`` works as-is. Its deps
 are the notebook, the files its parameters cell marks ``# dep:`` and the
 snapshots it loads (found in the code by AST: ``nbmlops.load("x")`` and
-``%mlops load x@2``); its outs are the ``# out:`` files plus the executed
+``%mlops load x@2``) except those it writes itself (``nbmlops.snapshot(df,
+"x")``, ``%mlops snapshot df --name x``: a stage cannot depend on its own
+output); its outs are the ``# out:`` files plus the executed
 notebook (``cache: false``: it changes every run, so it is never a
 dependency); its metrics the ``# metrics:`` file. Output folders are created
 (``nbmlops run`` creates them too, for fresh clones). Other stages, other
@@ -13,10 +17,11 @@ sections and keys the user added to the stage are kept; comments survive.
 
 from __future__ import annotations
 
-import ast
 import io
 import os
 import shlex
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,9 +29,11 @@ from typing import Any
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
 from nbmlops.fileio import atomic_write
-from nbmlops.pipeline.ipython_syntax import to_python
-from nbmlops.pipeline.notebook import cell_source, read_notebook
+from nbmlops.pipeline.notebook import read_notebook
 from nbmlops.pipeline.parameters import Parameter, read_parameters
+from nbmlops.pipeline.snapshot_refs import snapshot_names, snapshot_writes
+
+__all__ = ["ExportResult", "export", "snapshot_names", "snapshot_writes", "stage_definition"]
 
 #: stage keys nbmlops writes; any other key of an existing stage is kept
 OWNED_KEYS = ("cmd", "deps", "params", "outs", "metrics")
@@ -43,12 +50,17 @@ class ExportResult:
     params: dict[str, Any]
     snapshots: list[str] = field(default_factory=list)
     created: bool = True
+    #: whether the project is inside a DVC repository (else ``dvc repro`` cannot run yet)
+    dvc_ready: bool = True
+    #: the ``dvc init`` command that fits the project (git root, below one, no git)
+    init_command: str = "dvc init"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view."""
         return {"stage": self.stage, "dvc_file": self.dvc_file, "params_file": self.params_file,
                 "stage_def": self.stage_def, "params": self.params,
-                "snapshots": self.snapshots, "created": self.created}
+                "snapshots": self.snapshots, "created": self.created,
+                "dvc_ready": self.dvc_ready}
 
     def __str__(self) -> str:
         verb = "wrote" if self.created else "updated"
@@ -57,8 +69,13 @@ class ExportResult:
         for key in ("deps", "outs", "metrics"):
             items = [next(iter(i)) if isinstance(i, dict) else i for i in self.stage_def[key]]
             lines.append(f"  {key}: {', '.join(items) or '-'}")
-        lines.append("next: dvc repro   (or: dvc exp run -S "
-                     f"{self.stage}.<param>=<value>)")
+        if not self.dvc_ready:
+            lines.append(f"not a DVC repository yet: run `{self.init_command}` first "
+                         "(or export with --dvc-init)")
+            lines.append(f"next: {self.init_command} && dvc repro")
+        else:
+            lines.append("next: dvc repro   (or: dvc exp run -S "
+                         f"{self.stage}.<param>=<value>)")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -74,6 +91,7 @@ def export(
     params_file: str = "params.yaml",
     dvc_file: str = "dvc.yaml",
     config: NbmlopsConfig | None = None,
+    init_dvc: bool = False,
 ) -> ExportResult:
     """Write or update ``params.yaml`` and the notebook's stage in ``dvc.yaml``.
 
@@ -87,6 +105,9 @@ def export(
         Relative to the project root.
     config
         Resolved configuration (default: :func:`~nbmlops.config.load_config`).
+    init_dvc
+        Run ``dvc init`` in the project root when it is not inside a DVC
+        repository yet (``--no-scm`` outside git, ``--subdir`` below a git root).
 
     Returns
     -------
@@ -116,7 +137,8 @@ def export(
         raise PipelineError(f"Stage name {name!r} must be letters, digits, '_' or '-'.",
                             path=str(notebook))
     params = {p.name: p.default for p in declared.parameters.values() if p.role is None}
-    snapshots = snapshot_names(nb)
+    written = set(snapshot_writes(nb))
+    snapshots = [s for s in snapshot_names(nb) if s not in written]
     params_path, dvc_path = root / params_file, root / dvc_file
     section = _update_params(params_path, name, params)
     stage_def = stage_definition(rel_nb, name, declared.parameters, section, snapshots,
@@ -125,8 +147,30 @@ def export(
     for entry in [*stage_def["outs"], *stage_def["metrics"]]:
         path = next(iter(entry)) if isinstance(entry, dict) else entry
         (root / path).parent.mkdir(parents=True, exist_ok=True)
+    ready = in_dvc_repo(root) or (init_dvc and _dvc_init(root))
     return ExportResult(name, str(dvc_path), str(params_path), stage_def, section, snapshots,
-                        created)
+                        created, ready, " ".join(["dvc", "init", *_init_flags(root)]))
+
+
+def in_dvc_repo(root: Path) -> bool:
+    """Whether ``root`` or a folder above it holds a ``.dvc`` folder."""
+    return any((folder / ".dvc").is_dir() for folder in (root, *root.parents))
+
+
+def _init_flags(root: Path) -> list[str]:
+    git_root = next((f for f in (root, *root.parents) if (f / ".git").exists()), None)
+    return ["--no-scm"] if git_root is None else [] if git_root == root else ["--subdir"]
+
+
+def _dvc_init(root: Path) -> bool:
+    flags = _init_flags(root)
+    proc = subprocess.run([sys.executable, "-m", "dvc", "init", "-q", *flags], cwd=root,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        raise PipelineError(f"`dvc init` failed in {root}: "
+                            f"{(proc.stderr or proc.stdout).strip().splitlines()[-1:]}",
+                            path=str(root))
+    return True
 
 
 def stage_definition(rel_nb: str, name: str, declared: dict[str, Parameter],
@@ -142,15 +186,11 @@ def stage_definition(rel_nb: str, name: str, declared: dict[str, Parameter],
     folder = (Path(metrics[0]).parent if metrics else Path(outs[0]).parent if outs
               else Path("outputs") / name)
     executed = (folder / f"{Path(rel_nb).stem}.ipynb").as_posix()
+    # values reach the run through the params file, never through the command line: no
+    # value is ever parsed by a shell (O'Brien, `'; touch x; echo '`), and no size limit of
+    # a command line or an environment variable applies
     cmd = ["nbmlops", "run", shlex.quote(rel_nb)]
-    needs_file = False
-    for key, value in values.items():
-        if isinstance(value, (bool, int, float)) or (isinstance(value, str) and value):
-            ref = f"${{{name}.{key}}}"
-            cmd += ["-p", key, f"'{ref}'" if isinstance(value, str) else ref]
-        else:
-            needs_file = True
-    if needs_file:  # lists, dicts, None and "" cannot be interpolated into a command line
+    if values:
         cmd += ["-f", shlex.quote(f"{params_file}:{name}")]
     cmd += ["-o", shlex.quote(executed), "--no-progress"]
     snap_dir = Path(config.snapshot_dir)
@@ -176,68 +216,6 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-# ------------------------------------------------------------ snapshot deps
-
-
-def snapshot_names(nb: dict[str, Any]) -> list[str]:
-    """Names of snapshots the notebook loads (``x`` for ``x@2``), in order.
-
-    Finds ``nbmlops.load("x", ...)``, ``load("x")`` imported from nbmlops and
-    ``%mlops load x@2`` lines (IPython syntax is first rewritten as IPython
-    would, without IPython: :mod:`nbmlops.pipeline.ipython_syntax`).
-    """
-    names: list[str] = []
-    for cell in nb["cells"]:
-        code = to_python(cell_source(cell)) if cell.get("cell_type") == "code" else None
-        if code is not None:
-            names += _loads_in(ast.parse(code))
-    return _unique([n.split("@", 1)[0] for n in names if n])
-
-
-def _loads_in(tree: ast.AST) -> list[str]:
-    aliases = {"load"} if _imports_load(tree) else set()
-    found: list[str] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        if isinstance(func, ast.Attribute) and func.attr == "run_line_magic":
-            found += _magic_load(node)
-        elif (isinstance(func, ast.Attribute) and func.attr == "load"
-              and _root_name(func.value) == "nbmlops") or (
-                isinstance(func, ast.Name) and func.id in aliases):
-            first = node.args[0] if node.args else next(
-                (k.value for k in node.keywords if k.arg == "name"), None)
-            if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                found.append(first.value)
-    return found
-
-
-def _imports_load(tree: ast.AST) -> bool:
-    return any(isinstance(n, ast.ImportFrom) and (n.module or "").startswith("nbmlops")
-               and any(a.name == "load" and a.asname is None for a in n.names)
-               for n in ast.walk(tree))
-
-
-def _root_name(node: ast.AST) -> str:
-    while isinstance(node, ast.Attribute):
-        node = node.value
-    return node.id if isinstance(node, ast.Name) else ""
-
-
-def _magic_load(node: ast.Call) -> list[str]:
-    args = [a.value for a in node.args if isinstance(a, ast.Constant)]
-    if len(args) != 2 or args[0] != "mlops":
-        return []
-    try:
-        words = shlex.split(str(args[1]))
-    except ValueError:
-        return []
-    if len(words) >= 2 and words[0] == "load" and not words[1].startswith("-"):
-        return [words[1]]
-    return []
-
-
 # ------------------------------------------------------------ YAML files
 
 
@@ -254,10 +232,14 @@ def _yaml() -> Any:
 def _load(path: Path) -> Any:
     from ruamel.yaml.comments import CommentedMap
 
+    from nbmlops.pipeline import safe_yaml
+
     if not path.exists():
         return CommentedMap()
+    text = safe_yaml.read_text(path)
+    safe_yaml.check_shape(text, path)  # before ruamel builds anything
     try:
-        data = _yaml().load(path.read_text(encoding="utf-8"))
+        data = _yaml().load(text)
     except Exception as exc:  # ruamel raises many error types for bad YAML
         raise PipelineError(f"{path} is not valid YAML: {exc}", path=str(path)) from None
     if data is None:

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from nbmlops.exceptions import KernelDiedError
+from nbmlops.pipeline.interrupts import track_kernel, untrack_kernel
 
 
 def start_kernel(kernel_name: str, env: Mapping[str, str | None], cwd: str,
@@ -57,6 +58,7 @@ def start_kernel(kernel_name: str, env: Mapping[str, str | None], cwd: str,
         shutil.rmtree(sock_dir, ignore_errors=True)
         raise KernelDiedError(f"No Jupyter kernel named {kernel_name!r} is installed "
                               "(see `jupyter kernelspec list`).", kernel=kernel_name) from None
+    track_kernel(km)  # a Ctrl-C/SIGTERM interrupts it (nbmlops.pipeline.interrupts)
     return km
 
 
@@ -137,4 +139,5 @@ def stop_kernel(km: Any) -> None:
     except Exception:
         pass
     finally:
+        untrack_kernel(km)
         shutil.rmtree(getattr(km, "_nbmlops_sock_dir", ""), ignore_errors=True)

@@ -103,23 +103,17 @@ def load_params_file(spec: str | Path) -> dict[str, Any]:
     Raises
     ------
     ParameterError
-        When the file is missing, not YAML, or not a mapping.
+        When the file is missing, not UTF-8, not YAML, nested too deep,
+        expands too far through aliases, or is not a mapping.
     """
-    import yaml
+    from nbmlops.pipeline import safe_yaml
 
     text = str(spec)
     path, section = Path(text), None
     if not path.exists() and ":" in text:
         head, _, section = text.rpartition(":")
         path = Path(head)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ParameterError(f"Cannot read parameters file {path}: {exc.strerror}.",
-                             path=str(path)) from None
-    except yaml.YAMLError as exc:
-        raise ParameterError(f"Parameters file {path} is not valid YAML: {exc}",
-                             path=str(path)) from None
+    data = safe_yaml.load(path)  # UTF-8, bounded depth and alias expansion, one-line errors
     data = data or {}
     if section is not None:
         if not isinstance(data, dict) or section not in data:
@@ -208,8 +202,41 @@ def kernel_env(plan: Plan, experiment: str) -> dict[str, str]:
     return {
         "MLFLOW_TRACKING_URI": plan.config.tracking_uri,
         "MLFLOW_EXPERIMENT_NAME": experiment,
-        "NBMLOPS_INJECTED_PARAMS": json.dumps(plan.effective),
+        "NBMLOPS_INJECTED_PARAMS": env_params(plan.effective),
         "NBMLOPS_NOTEBOOK_PATH": str(plan.source),
     }
 
 
+
+
+#: longest JSON text of one value in ``NBMLOPS_INJECTED_PARAMS`` (MLflow keeps 6000 characters
+#: of a param anyway); Linux refuses to start a process with one variable over 128 KiB (E2BIG)
+ENV_VALUE_LIMIT = 6000
+#: longest ``NBMLOPS_INJECTED_PARAMS`` altogether
+ENV_TOTAL_LIMIT = 64 * 1024
+
+
+def env_params(values: dict[str, Any]) -> str:
+    """``values`` as JSON for the kernel's environment, large values shortened.
+
+    The kernel gets the full values in its injected-parameters cell; the
+    variable only says what to log as MLflow params (each cut to what MLflow
+    keeps), so a 200 kB string or a 30k-item list never reaches ``execve``.
+    """
+    text = json.dumps(values, default=str)
+    if len(text) <= ENV_TOTAL_LIMIT:
+        return text
+    limit = ENV_VALUE_LIMIT
+    while True:
+        short = {k: _shorten(v, limit) for k, v in values.items()}
+        text = json.dumps(short, default=str)
+        if len(text) <= ENV_TOTAL_LIMIT or limit <= 16:
+            return text
+        limit //= 2
+
+
+def _shorten(value: Any, limit: int) -> Any:
+    text = json.dumps(value, default=str)
+    if len(text) <= limit:
+        return value
+    return text[: max(limit - 40, 1)] + f"... ({len(text):,} characters)"

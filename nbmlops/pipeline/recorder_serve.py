@@ -37,7 +37,15 @@ def kernel_call(request: str) -> str:
 
 
 def _serve() -> None:
-    """Helper-process loop: one JSON request per line, one JSON reply per line."""
+    """Helper-process loop: one JSON request per line, one JSON reply per line.
+
+    SIGINT and SIGTERM are ignored: the runner handles them and still needs
+    this helper to mark its runs KILLED; the helper ends when its stdin closes.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with few_retries():  # a server that dies mid-run fails in seconds, not minutes
         _answer_all()
     # every request was answered (runs written); skip the slow interpreter teardown

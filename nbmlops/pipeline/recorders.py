@@ -62,6 +62,9 @@ class RecorderLike(Protocol):
                tags: dict[str, str]) -> None:
         """End a run with the given metrics and tags (no artifacts, no child lookup)."""
 
+    def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
+        """End the run and its still-RUNNING child runs KILLED; the children's ids."""
+
     def close(self) -> None:
         """Release the transport."""
 
@@ -133,6 +136,18 @@ class Recorder:
             metrics.update(run.data.metrics)
         return metrics, ids
 
+    def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
+        """End the run and its still-RUNNING child runs KILLED; the children's ids."""
+        runs = self._client.search_runs(
+            [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run_id}' "
+            "and attributes.status = 'RUNNING'")
+        ids = [str(run.info.run_id) for run in runs]
+        for child in ids:
+            self.finish(child, "KILLED", {}, {"nbmlops.status": "killed",
+                                              "nbmlops.error": tags.get("nbmlops.error", "")})
+        self.finish(run_id, "KILLED", {}, tags)
+        return ids
+
     def close(self) -> None:
         """Nothing to release in-process."""
 
@@ -176,7 +191,8 @@ class SidecarRecorder:
         self._log = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 (closed in close())
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "nbmlops.pipeline.recorder_serve"], stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1)
+            stdout=subprocess.PIPE, stderr=self._log, text=True, bufsize=1,
+            start_new_session=True)  # a terminal's Ctrl-C stops the runner, which records
         self._lock = threading.Lock()
         self.experiment_id: str | None = None
         self._send({"op": "open", "config": config.to_dict(), "experiment": experiment})
@@ -224,6 +240,10 @@ class SidecarRecorder:
                tags: dict[str, str]) -> None:
         """As :meth:`Recorder.finish`."""
         self._call("finish", run_id, status, metrics, tags)
+
+    def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
+        """As :meth:`Recorder.kill`."""
+        return list(self._call("kill", run_id, tags))
 
     def close(self) -> None:
         """Stop the helper process."""
@@ -296,6 +316,10 @@ class KernelRecorder:
                tags: dict[str, str]) -> None:
         """As :meth:`Recorder.finish` (in this process: the kernel may be gone)."""
         self._local().finish(run_id, status, metrics, tags)
+
+    def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
+        """As :meth:`Recorder.kill` (in this process: the kernel is being stopped)."""
+        return self._local().kill(run_id, tags)
 
     def close(self) -> None:
         """Nothing to release (the kernel is stopped by the runner)."""

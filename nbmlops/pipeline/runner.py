@@ -19,6 +19,7 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import KernelDiedError
+from nbmlops.pipeline import interrupts
 from nbmlops.pipeline.notebook import INJECTED_TAG, tagged_index, uses_mlflow
 from nbmlops.pipeline.plan import (
     ExecOptions,
@@ -104,6 +105,9 @@ def run_notebook(
         Unknown parameter or a value that does not fit its declared type.
     PipelineError
         The notebook cannot be read, or the output would overwrite it.
+    Interrupted
+        On SIGINT/SIGTERM: the kernel was stopped and the run and its cell
+        runs ended KILLED (``exit_code`` 130 or 143).
 
     Examples
     --------
@@ -121,7 +125,8 @@ def run_notebook(
                           run_name=run_name, parent_run_id=parent_run_id)
     plan = prepare(notebook, given, text=set(text_params or ()), output=output, cwd=cwd,
                    kernel_name=kernel_name, config=config)
-    result = execute(plan, options)
+    with interrupts.handling():  # Ctrl-C/SIGTERM: kernel stopped, runs KILLED, Interrupted
+        result = execute(plan, options)
     if raise_on_error:
         result.raise_for_status()
     return result
@@ -155,6 +160,7 @@ def execute(plan: Plan, options: ExecOptions | None = None, *,
     """
     from nbmlops.pipeline.kernel import start_kernel, stop_kernel
 
+    interrupts.check()  # a sweep being stopped launches nothing new
     t0 = time.perf_counter()
     options = options or ExecOptions()
     experiment = options.experiment or plan.config.experiment
@@ -192,7 +198,7 @@ def _run(plan: Plan, km: Any, recorder: RecorderLike, pool: Executor, nests: boo
     from nbmlops.pipeline.kernel import set_env, stop_kernel
 
     run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
-                "nbmlops.kind": "pipeline", **options.tags}
+                "nbmlops.kind": "pipeline", **interrupts.owner_identity(), **options.tags}
     # the run is created (in a helper, the kernel or here) while papermill loads
     begun = pool.submit(recorder.begin, options.run_name or plan.source.stem, run_tags,
                         options.parent_run_id, plan.effective)
@@ -202,13 +208,17 @@ def _run(plan: Plan, km: Any, recorder: RecorderLike, pool: Executor, nests: boo
             run_id = begun.result()
             if not recorder.sets_parent_env:
                 set_env(km, {"NBMLOPS_PARENT_RUN_ID": run_id})
+        interrupts.check()  # stopped while the kernel was starting
         status, error, cell = _papermill(plan, km, options)
+        interrupts.check()  # the kernel was interrupted by a signal, not by the notebook
     except KernelDiedError as exc:
         status, error, cell = "kernel_died", str(exc), None
-    except BaseException:
+    except BaseException as exc:  # Interrupted, KeyboardInterrupt...: the run ends KILLED
         created = _begun_id(begun)
         if created is not None:
-            recorder.end(created, "KILLED", None, [str(plan.output)], {})
+            stop_kernel(km)  # before the record: a cell run ends itself first
+            recorder.kill(created, {"nbmlops.status": "killed",
+                                    "nbmlops.error": f"stopped: {exc or type(exc).__name__}"})
         raise
     result = NotebookRunResult(str(plan.source), str(plan.output), status, plan.effective,
                                error=error, cell=cell)

@@ -21,6 +21,7 @@ from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import ParameterError, UsageArgumentError
+from nbmlops.pipeline import interrupts
 from nbmlops.pipeline.notebook import read_notebook
 from nbmlops.pipeline.parameters import read_parameters
 from nbmlops.pipeline.plan import ExecOptions, Plan, check_tracking, prepare
@@ -184,14 +185,19 @@ def _run_sweep(spec: SweepSpec, plans: list[Plan], combos: list[dict[str, Any]],
     def open_parent() -> str:
         return recorder.begin(f"sweep {spec.source.stem}", {
             "nbmlops.kind": "sweep", "mlflow.source.name": str(spec.source.resolve()),
-            "nbmlops.sweep.out_dir": str(spec.folder)}, None,
+            "nbmlops.sweep.out_dir": str(spec.folder), **interrupts.owner_identity()}, None,
             {"sweep.grid": spec.grid, "sweep.combinations": len(combos),
              "sweep.jobs": spec.jobs})
 
     # the sweep run is created (waiting on the helper) while the first kernels boot
     with ThreadPoolExecutor(1) as opener:
         lazy = SweepRecorder(recorder, opener.submit(open_parent))
-        runs = _run_all(spec, plans, varying, lazy)
+        with interrupts.handling():  # Ctrl-C: launch nothing more, stop kernels, all KILLED
+            try:
+                runs = _run_all(spec, plans, varying, lazy)
+            except BaseException as exc:
+                interrupts.kill_parent(lazy, exc)
+                raise
     return runs, lazy.parent_run_id()
 
 
@@ -231,6 +237,11 @@ class SweepRecorder:
         """As :meth:`~nbmlops.pipeline.recorders.RecorderLike.finish`."""
         self.parent_run_id()
         self._recorder.finish(run_id, status, metrics, tags)
+
+    def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
+        """As :meth:`~nbmlops.pipeline.recorders.RecorderLike.kill`."""
+        self.parent_run_id()
+        return self._recorder.kill(run_id, tags)
 
     def close(self) -> None:
         """Nothing to release: :func:`sweep` closes the recorder it chose."""
@@ -276,12 +287,17 @@ def _run_all(spec: SweepSpec, plans: list[Plan], varying: list[str],
             tqdm(total=len(plans), desc=f"sweep {stem}", unit="run",
                  disable=not spec.progress) as bar:
         futures = {pool.submit(one, i): i for i in range(len(plans))}
+        stop_launching = interrupts.on_interrupt(lambda: [f.cancel() for f in futures])
         failed = 0
         for future in as_completed(futures):
+            if future.cancelled():
+                continue
             result = results[futures[future]] = future.result()
             failed += not result.ok
             bar.set_postfix(failed=failed)
             bar.update()
+    stop_launching()
+    interrupts.check()
     return [_recorded(plan, result) for plan, result in zip(plans, results, strict=True)
             if result is not None]
 

@@ -24,7 +24,7 @@ from typing import Any
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import MissingDependencyError, SnapshotError, UsageArgumentError
 from nbmlops.tracking.current import active_run_id, log_dataset
-from nbmlops.versioning import canonical, catalog, dvcfiles, remote, vcs
+from nbmlops.versioning import canonical, catalog, dvcfiles, remote, sync, vcs
 from nbmlops.versioning.results import SnapshotDiff, SnapshotList, SnapshotVersion
 
 #: test hook: ``NBMLOPS_SNAPSHOT_KILL_AT=<step>`` SIGKILLs the process at that step
@@ -127,14 +127,17 @@ def _store(repo: Any, req: _Request, table: Any, kind: str) -> SnapshotVersion:
             dvcfiles.checkout_file(repo, written.md5, workspace)
             dvcfile = dvcfiles.write_dvcfile(workspace, written.md5, written.size)
             gitignore = dvcfiles.ignore_in_git(repo, workspace)
+            pins = sync.pin(repo, folder, entry)  # `dvc push/pull/gc -w` see every version
             if req.commit:
                 entry.tag = f"snapshot/{name}/v{entry.version}"
                 cat.write()
-                _git_commit(cfg, entry, [dvcfile, cat.path, gitignore])
+                _git_commit(cfg, entry, [dvcfile, cat.path, gitignore, *pins])
     finally:
         if tmp.exists():
             tmp.unlink()
-    if req.push:
+    if req.push:  # every version of the name (each is pinned: `dvc status -c` checks all)
+        remote.push_many(repo, [v.md5 for v in cat.versions[:-1]
+                                if dvcfiles.in_cache(repo, v.md5)], cfg.dvc_remote)
         remote.push(repo, entry.md5, dvcfile, cfg.dvc_remote)
         entry.pushed = True
     _log_dataset(entry, req.context, req.df)
@@ -200,7 +203,9 @@ def _commit_existing(cfg: NbmlopsConfig, entry: SnapshotVersion) -> None:
             stored.tag = entry.tag = f"snapshot/{entry.name}/v{entry.version}"
             cat.write()
             gitignore = workspace.parent / ".gitignore"
-            _git_commit(cfg, entry, [Path(f"{workspace}.dvc"), cat.path, gitignore])
+            pin = sync.version_file(workspace.parent, stored)
+            _git_commit(cfg, entry, [Path(f"{workspace}.dvc"), cat.path, gitignore,
+                                     Path(f"{pin}.dvc"), pin.parent / ".gitignore"])
         entry.tag = stored.tag
 
 
@@ -303,7 +308,8 @@ def locate(entry: SnapshotVersion, config: NbmlopsConfig | None = None) -> Path:
             return cached
     raise SnapshotError(
         f"Data of {entry.ref} (md5 {entry.md5}) is neither in the DVC cache nor on the "
-        f"remote {cfg.dvc_remote or '(default)'}; was it pushed?", name=entry.name,
+        f"remote {cfg.dvc_remote or '(default)'}; was it pushed (`nbmlops snapshot push`"
+        ", then `nbmlops snapshot pull` restores it)?", name=entry.name,
         md5=entry.md5)
 
 

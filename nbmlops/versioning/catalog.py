@@ -30,8 +30,18 @@ _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 LOCK_TIMEOUT = 300.0
 
 
+#: longest snapshot name: its longest file, ``.<name>.parquet.<32 hex>.tmp``, must fit in
+#: the 255 bytes most file systems allow for one file name
+MAX_NAME_LENGTH = 200
+
+
 def check_snapshot_name(name: str) -> str:
-    """Validate a snapshot name (letters, digits, ``_ . -``; no ``@`` or ``/``)."""
+    """Validate a snapshot name (letters, digits, ``_ . -``; no ``@`` or ``/``; ≤ 200 chars)."""
+    if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+        raise UsageArgumentError(
+            f"Snapshot name {name[:20]}... is {len(name)} characters long; use at most "
+            f"{MAX_NAME_LENGTH} (its files' names must fit the file system's limit).",
+            parameter="name")
     if not isinstance(name, str) or not _NAME.match(name) or name.endswith((".dvc", ".json")):
         raise UsageArgumentError(
             f"Snapshot name {name!r} is not usable: use letters, digits, '_', '.' or '-', "

@@ -59,6 +59,28 @@ def push(repo: Any, md5: str, dvcfile: Path | None, remote: str | None = None) -
                 )
 
 
+def push_many(repo: Any, md5s: list[str], remote: str | None = None) -> None:
+    """Push several objects at once (``nbmlops snapshot push``).
+
+    Raises
+    ------
+    SnapshotError
+        No remote configured, or some transfer failed.
+    """
+    from dvc.exceptions import DvcException
+
+    if not md5s:
+        return
+    with no_analytics():
+        try:
+            result = repo.cloud.push({_hash_info(m) for m in md5s}, remote=remote)
+        except DvcException as exc:
+            raise _remote_error(exc, remote) from None
+    if result.failed:
+        raise SnapshotError(f"dvc push failed for {len(result.failed)} of {len(md5s)} "
+                            f"snapshot objects to {remote or 'the default remote'}.")
+
+
 def fetch(repo: Any, md5: str, remote: str | None = None) -> bool:
     """Bring object ``md5`` into the local cache from the remote (like ``dvc pull``).
 

@@ -16,9 +16,8 @@ from .conftest import write_notebook
 def test_train_stage(train_nb: Path, project: Path) -> None:
     result = export(train_nb)
     stage = yaml.safe_load((project / "dvc.yaml").read_text())["stages"]["train"]
-    assert stage["cmd"] == (
-        "nbmlops run notebooks/train.ipynb -p C ${train.C} -p max_iter ${train.max_iter} "
-        "-p seed ${train.seed} -p n_samples ${train.n_samples} "
+    assert stage["cmd"] == (  # values come from params.yaml, never from the command line
+        "nbmlops run notebooks/train.ipynb -f params.yaml:train "
         "-o outputs/train/train.ipynb --no-progress")
     assert stage["deps"] == ["notebooks/train.ipynb"]
     assert stage["params"] == ["train.C", "train.max_iter", "train.seed", "train.n_samples"]
@@ -76,9 +75,8 @@ def test_snapshot_deps_found_by_ast(project: Path) -> None:
     assert stage["deps"] == ["nb/fit.ipynb", "data/raw.csv", "data/snapshots/train.parquet",
                              "data/snapshots/features.parquet",
                              "data/snapshots/reference.parquet", "data/snapshots/deep.parquet"]
-    # values that cannot be interpolated into a command line come from the file
-    assert "-p alpha ${fit.alpha}" in stage["cmd"] and "-f params.yaml:fit" in stage["cmd"]
-    assert "-p labels" not in stage["cmd"] and "-p src" not in stage["cmd"]
+    # every value comes from the file (no value is parsed by a shell)
+    assert "-f params.yaml:fit" in stage["cmd"] and "-p " not in stage["cmd"]
     assert stage["outs"] == [{"outputs/fit/fit.ipynb": {"cache": False}}]
     assert "metrics" not in yaml.safe_load((project / "dvc.yaml").read_text())["stages"]["fit"]
 

@@ -191,7 +191,13 @@ class ServingApp:
             await respond(send, 413, error_body(413, "request body too large"))
             return
         if path == "/reload":
-            result = await asyncio.to_thread(self.service.reload)
+            try:
+                result = await asyncio.to_thread(self.service.reload)
+            except Exception as exc:  # the registry is down or the new version does not load
+                await respond(send, 503, error_body(503, f"reload failed, still serving "
+                                                    f"{self.service.current.routing.versions()}: "
+                                                    f"{exc}"))
+                return
             await respond(send, 200, json.dumps(result).encode())
             return
         status, result = await asyncio.to_thread(self._feedback, body)

@@ -22,7 +22,7 @@ def frame(n: int, seed: int, shift: float = 0.0) -> pd.DataFrame:
                          "merchant": rng.choice(["fuel", "food", "travel"], n).astype(object)})
 
 
-def fit(X: pd.DataFrame, y: np.ndarray) -> object:
+def fit(x: pd.DataFrame, y: np.ndarray) -> object:
     from sklearn.compose import make_column_transformer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -30,7 +30,7 @@ def fit(X: pd.DataFrame, y: np.ndarray) -> object:
 
     enc = make_column_transformer((OneHotEncoder(handle_unknown="ignore"), ["merchant"]),
                                   remainder="passthrough")
-    return make_pipeline(enc, LogisticRegression(max_iter=500)).fit(X, y)
+    return make_pipeline(enc, LogisticRegression(max_iter=500)).fit(x, y)
 
 
 def main(folder: Path) -> None:

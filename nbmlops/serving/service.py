@@ -13,6 +13,7 @@ finish on the old version.
 from __future__ import annotations
 
 import contextvars
+import datetime as _dt
 import logging
 import threading
 import time
@@ -26,7 +27,7 @@ from nbmlops.serving.logger import LabelLog, RowMeta, labels_dir, prediction_col
 from nbmlops.serving.metrics import ServingMetrics
 from nbmlops.serving.options import ServeOptions
 from nbmlops.serving.routing import Routing, Slot, check_frame, split_predict
-from nbmlops.serving.writer import LogFullError, LogWriter
+from nbmlops.serving.writer import LogFullError, LogWriter, hour_dir
 
 log = logging.getLogger("nbmlops.serving")
 
@@ -74,6 +75,15 @@ class Service:
         self._lock = threading.Lock()
         self.current = self._build(self.refs)
         self.switches: list[dict[str, Any]] = []
+        self._check_key()
+
+    def _check_key(self) -> None:
+        columns = self.current.routing.primary.columns
+        key = self.opts.canary_key
+        if key and columns is not None and key not in {c.name for c in columns}:
+            names = ", ".join(c.name for c in columns)
+            raise ServingError(f"--canary-key {key!r} is not an input column of "
+                               f"{self.name} ({names})", parameter="canary_key")
 
     @property
     def name(self) -> str:
@@ -115,6 +125,9 @@ class Service:
             refs = {**self.refs, **moved}
             self.current = self._build(refs)  # new requests go here; in-flight ones keep theirs
             self.refs = refs
+            in_use = {(mv.name, mv.version) for mv in refs.values()}
+            for key in [k for k in self._slots if k not in in_use]:
+                del self._slots[key]  # in-flight requests hold their own reference
             record = {"event": "alias_switch", "model": self.name, "from": old,
                       "to": self.current.routing.versions(),
                       "aliases": {r: mv.alias for r, mv in moved.items()}}
@@ -141,12 +154,13 @@ class Service:
         if routing.shadow is not None:
             columns.update(self._shadow(routing.shadow, frame, params))
         ref = routing.primary.ref
-        meta = RowMeta(cap.request_id, ref.name, ref.version, ref.alias or "", latency_ms)
+        now = _dt.datetime.now(_dt.timezone.utc)
+        meta = RowMeta(cap.request_id, ref.name, ref.version, ref.alias or "", latency_ms, now)
         table = rows_table(frame, columns, meta, versions)
         if versions is not None and routing.canary is not None:
             table = _set_aliases(table, versions, routing)
         try:
-            self.writer.put(table)
+            self.writer.put(table, hour_dir(now))
         except LogFullError as exc:
             cap.status, cap.message = 503, str(exc)
             raise BadRequestError(str(exc)) from None

@@ -4,6 +4,8 @@ readable Parquet files (temp files are hidden from every reader).
 
 from __future__ import annotations
 
+import json
+import shutil
 import signal
 import threading
 import time
@@ -14,7 +16,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from tests.serving.conftest import RECORD, Server, invoke, log_rows, start
+from tests.serving.conftest import RECORD, Server, invoke, log_rows, start, wait_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
@@ -87,3 +89,35 @@ def test_sigkill_under_load_leaves_only_readable_parquet(registry: Path, tmp_pat
     # readers skip any temp file a kill left behind
     assert ds.dataset(server.log_dir, partitioning="hive").count_rows() == rows
     assert len(log_rows(server.log_dir)) == rows
+
+
+@pytest.mark.parametrize("policy", ["block", "drop"])
+def test_log_folder_lost_mid_run_503s_or_counted_drops_then_recovers(
+        registry: Path, tmp_path: Path, policy: str) -> None:
+    server = start(registry, tmp_path, "--poll", "0", "--flush-every", "0.1s", "--batch-rows",
+                   "1", "--queue-rows", "3", "--log-policy", policy)
+    try:
+        assert invoke(server, [RECORD])[0] == 200
+        assert len(wait_rows(server.log_dir, 1)) == 1
+        shutil.rmtree(server.log_dir)
+        server.log_dir.write_text("the disk is gone")  # every write now fails
+        answers = [invoke(server, [RECORD]) for _ in range(6)]
+        statuses = [a[0] for a in answers]
+        metrics = server.get("/metrics")[2]
+        assert "nbmlops_log_write_errors_total" in metrics
+        if policy == "block":
+            assert statuses[:3] == [200] * 3 and set(statuses[3:]) == {503}, statuses
+            assert "queue is full" in answers[-1][2]["message"]
+            assert ('nbmlops_request_errors_total{kind="unavailable",model="fraud",version="1"} '
+                    '3.0') in metrics
+        else:
+            assert statuses == [200] * 6
+            assert 'nbmlops_log_rows_dropped_total{log="predictions"} 3.0' in metrics
+        server.log_dir.unlink()  # the disk is back: the queued rows are written
+        assert len(wait_rows(server.log_dir, 3)) == 3
+        assert server.proc.poll() is None  # never a crash
+    finally:
+        server.stop()
+    if policy == "drop":
+        side = json.loads((server.log_dir / "_nbmlops_log.json").read_text())
+        assert side["rows_dropped"] == 3

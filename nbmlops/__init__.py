@@ -33,7 +33,8 @@ _LAZY: dict[str, str] = {
     "load_config": "nbmlops.config:load_config",
     "NbmlopsError": "nbmlops.exceptions:NbmlopsError",
 }
-_SUBMODULES = {"drift", "tracking", "versioning", "pipeline", "widgets", "config", "exceptions"}
+_SUBMODULES = {"drift", "tracking", "versioning", "pipeline", "widgets", "config", "exceptions",
+               "serving"}
 
 __all__ = sorted([*_LAZY, "__version__", "load_ipython_extension", "unload_ipython_extension"])
 

@@ -87,6 +87,10 @@ class NbmlopsConfig:
         "help": "Log the cell's stdout/stderr (default True)."})
     redact_secrets: bool = field(default=True, metadata={
         "help": "Drop secret-looking params, redact secrets (default True)."})
+    final_write_timeout: float = field(default=15.0, metadata={
+        "help": "Seconds a %%mlops run cell waits for its final write before spooling the run."})
+    http_timeout: float = field(default=5.0, metadata={
+        "help": "Seconds per MLflow HTTP request inside %%mlops run (yours and nbmlops')."})
     spool_dir: str = field(default=".nbmlops/spool", metadata={
         "help": "Folder for runs spooled while the server is down."})
     snapshot_dir: str = field(default="data/snapshots", metadata={
@@ -131,6 +135,7 @@ KEYS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(NbmlopsConfig) if f.name not in {"project_root", "extra"}
 )
 _BOOL_KEYS = {f.name for f in dataclasses.fields(NbmlopsConfig) if f.type in ("bool", bool)}
+_FLOAT_KEYS = {f.name for f in dataclasses.fields(NbmlopsConfig) if f.type in ("float", float)}
 
 #: settings given to :func:`set_session` (``nbmlops.init``) in this process
 _SESSION: dict[str, Any] = {}
@@ -240,6 +245,12 @@ def _coerce(key: str, raw: str) -> Any:
         if lowered in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"NBMLOPS_{key.upper()}={raw!r} is not a boolean.", key=key)
+    if key in _FLOAT_KEYS:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"NBMLOPS_{key.upper()}={raw!r} is not a number.",
+                              key=key) from None
     return raw
 
 

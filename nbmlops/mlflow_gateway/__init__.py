@@ -65,14 +65,20 @@ def reachable(uri: str, timeout: float = 2.0) -> bool:
 
 
 @contextlib.contextmanager
-def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
-    """Cap MLflow's HTTP retries for our own calls.
+def few_retries(retries: int = 2, backoff: int = 1,
+                timeout: float | None = None) -> Iterator[None]:
+    """Cap MLflow's HTTP retries (and, with ``timeout``, each request's seconds).
 
-    MLflow retries a dead server 7 times with exponential back-off (minutes);
-    a notebook cell must not hang that long. A failed write is spooled instead.
+    MLflow retries a dead server 7 times with exponential back-off and waits
+    120 s per request (minutes against a dead or frozen server); a notebook
+    cell must not hang that long. A failed write is spooled instead. Values
+    the user set in the environment are kept.
     """
     keys = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
-            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(backoff)}
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(backoff),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}
+    if timeout is not None:
+        keys["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, round(timeout)))
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: v for k, v in keys.items() if saved[k] is None})
     try:
@@ -81,6 +87,16 @@ def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
+
+
+def user_caps(timeout: float) -> contextlib.AbstractContextManager[None]:
+    """The same caps for the user's own ``mlflow.*`` calls (and autolog) inside a cell.
+
+    MLflow reads these environment variables at each request, so a cell that
+    calls ``mlflow.log_metric`` against a dead server fails in seconds instead
+    of ~4 minutes of retries.
+    """
+    return few_retries(retries=2, backoff=1, timeout=timeout)
 
 
 def client_for(uri: str) -> Any:

@@ -131,11 +131,13 @@ def _remote(top: str) -> str:
     return url
 
 
-def git_info(directory: Path, with_diff: bool = True) -> GitInfo:
+def git_info(directory: Path, with_diff: bool = True, scope: str | None = None) -> GitInfo:
     """Commit, branch, remote, dirty flag and diff of the repo containing ``directory``.
 
     One ``git status`` call per run (plus ``git diff`` when dirty); the remote
-    is cached per process.
+    is cached per process. With ``scope`` (a path relative to ``directory``,
+    e.g. ``"."``) the diff covers only that folder: a run of one notebook does
+    not carry uncommitted changes of unrelated files elsewhere in the repository.
     """
     status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
@@ -155,7 +157,8 @@ def git_info(directory: Path, with_diff: bool = True) -> GitInfo:
     if top:
         info.remote = _remote(top)
     if dirty and with_diff and info.commit:
-        info.diff = _git(directory, "diff", "HEAD") or ""
+        paths = ["--", scope] if scope else []
+        info.diff = _git(directory, "diff", "HEAD", *paths) or ""
     return info
 
 

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig
@@ -131,9 +133,7 @@ def autolog_warnings(autologged: bool) -> Iterator[None]:
 # --------------------------------------------------------------------------- end
 def end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
         client: Any) -> bool:
-    """Deactivate the run and write the record (or spool it). ``True`` when spooled."""
-    if online:
-        deactivate_run(record.run_id)
+    """Write the record (or spool it); ``True`` when spooled. See :func:`deactivate`."""
     if alive:
         try:
             write(client, record, config.artifact_root)
@@ -151,9 +151,82 @@ def end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
     return True
 
 
+def deactivate(run_id: str | None) -> None:
+    """The cell's run stops being MLflow's active run (in the thread that activated it)."""
+    deactivate_run(run_id)
+
+
 def _upload_spooled(config: NbmlopsConfig) -> None:
     """The server is back: upload runs spooled while it was not."""
     if spool.pending(config.path(config.spool_dir)):
         result = spool.sync(config)
         if result.uploaded:
             notify(f"uploaded {len(result.uploaded)} run(s) spooled while offline.")
+
+
+# --------------------------------------------------------------------------- start / bounded end
+def write_start(record: RunRecord, client: Any, config: NbmlopsConfig, params: bool) -> None:
+    """Write what is known at the run's start: note, params, cell source, git diff, env.
+
+    A kernel SIGKILLed or OOM-killed mid-cell cannot write anything later; the
+    reaper then marks the run KILLED and it still holds these. Params are left
+    for the end when autolog runs (autolog logs the estimator's own values
+    under the same names; the cell's go under ``cell.<name>`` on a clash);
+    the reaper promotes them from the ``nbmlops.start_params`` tag.
+    """
+    start = RunRecord(tracking_uri=record.tracking_uri, experiment=record.experiment,
+                      experiment_id=record.experiment_id, run_id=record.run_id,
+                      tags={k: v for k, v in record.tags.items()
+                            if k.startswith("mlflow.note")},
+                      params=dict(record.params) if params else {},
+                      artifacts=dict(record.artifacts))
+    try:
+        with few_retries(timeout=config.http_timeout):
+            write(client, start, config.artifact_root, terminate=False)
+    except Exception:  # the end writes (or spools) everything anyway
+        return
+    for key in start.artifacts:
+        record.artifacts.pop(key, None)
+
+
+def bounded(final: Callable[[], bool], record: RunRecord, config: NbmlopsConfig,
+            online: bool) -> bool:
+    """Run the final write ``final`` for at most ``config.final_write_timeout`` seconds.
+
+    Past the deadline (a frozen or hung server) the run is spooled as it is
+    and the cell returns; ``%mlops sync`` uploads it later. Returns whether
+    the run was spooled.
+    """
+    if not online:
+        return final()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["spooled"] = final()
+        except BaseException as exc:  # reported below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="nbmlops-final-write", daemon=True)
+    worker.start()
+    worker.join(float(config.final_write_timeout))
+    if "spooled" in box:
+        return bool(box["spooled"])
+    if worker.is_alive():
+        notify(f"warning: tracking server {config.tracking_uri} did not answer within "
+               f"{float(config.final_write_timeout):g} s (final_write_timeout); run "
+               f"{record.id} is kept in {config.spool_dir}; `%mlops sync` uploads it.")
+    else:
+        notify(f"warning: could not write run {record.id} ({type(box.get('error')).__name__});"
+               f" kept in {config.spool_dir}, `%mlops sync` uploads it.")
+    _spool_snapshot(record, config)
+    return True
+
+
+def _spool_snapshot(record: RunRecord, config: NbmlopsConfig) -> None:
+    for _ in range(20):  # the abandoned writer may still touch the record
+        try:
+            spool.spool(record, config.path(config.spool_dir), config.artifact_root)
+            return
+        except RuntimeError:
+            time.sleep(0.05)

@@ -22,6 +22,7 @@ Notebook files are redacted cell by cell through their JSON structure
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import re
@@ -189,6 +190,9 @@ def redact_notebook(text: str, red: Any = redact) -> str:
         cells = nb["cells"]
     except (ValueError, TypeError, KeyError):
         return str(red(text))
+    injected = (nb.get("metadata") or {}).get("papermill", {}).get("parameters") or {}
+    if isinstance(red, Redactor) and isinstance(injected, dict):
+        red.learn(injected.items())  # papermill's copy of `-p api_token X`
     for cell in cells:
         if "source" in cell:
             cell["source"] = _red_lines(cell["source"], red)
@@ -199,6 +203,8 @@ def redact_notebook(text: str, red: Any = redact) -> str:
                 if mime.startswith("text/") or mime.endswith("json"):
                     output["data"][mime] = _red_lines(data, red) if isinstance(
                         data, (str, list)) else data
+    with contextlib.suppress(ValueError, TypeError):  # metadata (papermill's parameters)
+        nb["metadata"] = json.loads(red(json.dumps(nb.get("metadata") or {})))
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 

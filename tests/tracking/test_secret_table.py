@@ -23,6 +23,7 @@ from tests.tracking._helpers import all_runs
 
 AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # AWS's documented example shape
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U"
+SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 PEM_BODY = "MIIEowIBAAKCAQEAplanted33pem"
 
 #: (case, where it is planted, the line planted, the secret that must not reach MLflow)
@@ -62,7 +63,8 @@ PLANTED: list[tuple[str, str, str, str]] = [
      "hf_planted27AbCdEfGhIjKlMnOpQrStUvWxYz12"),
     ("OpenAI sk-", "cell", 'oa = "sk-planted28AbCdEfGhIjKlMnOpQrStUv"',
      "sk-planted28AbCdEfGhIjKlMnOpQrStUv"),
-    ("Stripe sk_live_", "cell", 'st = "sk_live_planted29AbCdEfGhIjKl"', "sk_live_planted29AbCdEfGhIjKl"),
+    ("Stripe sk_live_", "cell", 'st = "sk_live_planted29AbCdEfGhIjKl"',
+     "sk_live_planted29AbCdEfGhIjKl"),
     ("Google AIza", "cell", 'gk = "AIzaSyPlanted30_AbCdEfGhIjKlMnOpQrStUvW"',
      "AIzaSyPlanted30_AbCdEfGhIjKlMnOpQrStUvW"),
     ("JWT", "cell", f'jwt = "{JWT}"', JWT),
@@ -76,7 +78,8 @@ PLANTED: list[tuple[str, str, str, str]] = [
      "planted34azure"),
     ("URL user:pw@", "cell", 'db = "postgres://bob:planted35url@db.local/x"', "planted35url"),
     ("redis://:pw@", "cell", 'cache = "redis://:planted36redis@cache:6379/0"', "planted36redis"),
-    ("'@' inside password", "cell", 'pg = "postgres://u:planted37@t@db.local:5432/x"', "planted37@t"),
+    ("'@' inside password", "cell", 'pg = "postgres://u:planted37@t@db.local:5432/x"',
+     "planted37@t"),
     ("SAS sig=", "cell", 'blob = "https://a.blob.core.windows.net/c/f?sv=1&sig=planted38sas%2B"',
      "planted38sas"),
     ("--tags secret name", "tags", "api_token=planted39tag", "planted39tag"),
@@ -106,8 +109,7 @@ LOOKALIKES: list[tuple[str, str, str, str]] = [
     ("sort_key", 'sort_key = "date"', "sort_key", "'date'"),
     ("git sha", 'ref = "e83c5163316f89bfbde7d9ab23ca2e25604af290"', "ref",
      "'e83c5163316f89bfbde7d9ab23ca2e25604af290'"),
-    ("sha256", 'digest = "' + "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08" + '"',
-     "digest", "'9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08'"),
+    ("sha256", f'digest = "{SHA256}"', "digest", f"'{SHA256}'"),
     ("uuid", 'run_uuid = "123e4567-e89b-12d3-a456-426614174000"', "run_uuid",
      "'123e4567-e89b-12d3-a456-426614174000'"),
     ("pip url @tag", 'pkg = "git+https://github.com/org/repo@v1.2.3"', "pkg",

@@ -202,6 +202,16 @@ def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     return exp_id
 
 
+def log_params(client: Any, run_id: str, params: dict[str, str]) -> None:
+    """Log ``params`` to run ``run_id`` in batches of 100."""
+    from mlflow.entities import Param
+
+    items = [Param(k, v) for k, v in params.items()]
+    with few_retries():
+        for i in range(0, len(items), 100):
+            client.log_batch(run_id, params=items[i : i + 100], synchronous=True)
+
+
 def log_files(client: Any, run_id: str, paths: list[Path]) -> None:
     """Upload existing files as artifacts at the root of run ``run_id`` (missing ones skipped).
 

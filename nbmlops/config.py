@@ -283,4 +283,7 @@ def load_config(start: str | os.PathLike[str] | None = None, **overrides: Any) -
     given = {k: v for k, v in overrides.items() if v is not None}
     check_keys(given)
     values.update(given)
+    for key in _FLOAT_KEYS & set(values):  # %config traits and TOML strings: numbers
+        if isinstance(values[key], str):
+            values[key] = _coerce(key, values[key])
     return NbmlopsConfig(project_root=root, **values)

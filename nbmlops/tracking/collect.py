@@ -57,11 +57,15 @@ def collect_params(record: RunRecord, analysis: capture.CellAnalysis, config: Nb
                 params[str(key)] = capture.param_value(value)
     params.update(capture.literal_params(analysis, config.redact_secrets))
     params.update(record.params)  # nbmlops.log_params inside the cell
-    if autologged and client is not None and record.run_id:
-        logged = client.get_run(record.run_id).data.params
-        params = {(f"cell.{k}" if k in logged and logged[k] != v else k): v
-                  for k, v in params.items()}
     record.params = params
+    if autologged and client is not None and record.run_id:
+        rename_clashes(record, client.get_run(record.run_id).data.params)
+
+
+def rename_clashes(record: RunRecord, logged: dict[str, str]) -> None:
+    """Cell params that differ from a param already logged (by autolog) go as ``cell.<name>``."""
+    record.params = {(f"cell.{k}" if k in logged and logged[k] != v else k): v
+                     for k, v in record.params.items()}
 
 
 def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,

@@ -278,23 +278,27 @@ def _close(cell: CellRun) -> None:
     if cell.online:  # the fluent active-run stack is per thread: leave it here
         mlflow_run.deactivate(cell.record.run_id)
 
+    _finish(cell)  # local: everything is in the record before any network call
+
     def final() -> bool:
         alive = cell.online and reachable(cell.config.tracking_uri)  # probed once
         with few_retries(timeout=cell.config.http_timeout):
-            _finish(cell, autologged=cell.autologged and alive)
+            if alive and cell.autologged and cell.client is not None:
+                collect.rename_clashes(cell.record,
+                                       cell.client.get_run(cell.record.run_id).data.params)
             return mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client)
 
     cell.spooled = mlflow_run.bounded(final, cell.record, cell.config, cell.online)
 
 
-def _finish(cell: CellRun, autologged: bool) -> None:
+def _finish(cell: CellRun) -> None:
     """Fill the record after the cell ran. Never raises into the user's cell."""
     record, config, error = cell.record, cell.config, cell.error
     record.end_time = now_ms()
     record.status = "KILLED" if isinstance(error, KeyboardInterrupt) else (
         "FAILED" if error is not None else "FINISHED")
     red: Callable[[str], str] = cell.red if config.redact_secrets else (lambda s: s)
-    _run_steps(cell, _end_steps(cell, autologged, red))
+    _run_steps(cell, _end_steps(cell, red))
     record.tags["nbmlops.duration_s"] = f"{cell.duration:.3f}"
     if cell.out is not None and cell.out.getvalue():
         record.artifacts["output/stdout.txt"] = red(cell.out.getvalue())
@@ -330,11 +334,10 @@ def _start_steps(cell: CellRun) -> list[Step]:
     ]
 
 
-def _end_steps(cell: CellRun, autologged: bool, red: Callable[[str], str]) -> list[Step]:
+def _end_steps(cell: CellRun, red: Callable[[str], str]) -> list[Step]:
     record, config, analysis = cell.record, cell.config, cell.analysis
     return [
-        ("params", lambda: collect.collect_params(record, analysis, config, autologged,
-                                                  cell.client)),
+        ("params", lambda: collect.collect_params(record, analysis, config, False, None)),
         ("metrics", lambda: collect.collect_metrics(record, analysis, cell.namespace,
                                                     cell.options.metrics, config)),
         ("code", lambda: collect.collect_code(record, config, cell.shell, red, cell.notebook)),

@@ -159,7 +159,7 @@ def deactivate(run_id: str | None) -> None:
 def _upload_spooled(config: NbmlopsConfig) -> None:
     """The server is back: upload runs spooled while it was not."""
     if spool.pending(config.path(config.spool_dir)):
-        result = spool.sync(config)
+        result = spool.sync(config, wait=0)  # another sync running: it uploads them
         if result.uploaded:
             notify(f"uploaded {len(result.uploaded)} run(s) spooled while offline.")
 

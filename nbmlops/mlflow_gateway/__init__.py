@@ -212,6 +212,12 @@ def log_params(client: Any, run_id: str, params: dict[str, str]) -> None:
             client.log_batch(run_id, params=items[i : i + 100], synchronous=True)
 
 
+def log_tree(client: Any, run_id: str, folder: Path) -> None:
+    """Upload the files under ``folder`` as artifacts of run ``run_id`` (same layout)."""
+    with few_retries():
+        client.log_artifacts(run_id, str(folder))
+
+
 def log_files(client: Any, run_id: str, paths: list[Path]) -> None:
     """Upload existing files as artifacts at the root of run ``run_id`` (missing ones skipped).
 
@@ -243,7 +249,12 @@ def frame_schema(df: Any, name: str, digest: str) -> str | None:
 
 
 def set_sklearn_autolog(on: bool) -> None:
-    """Switch MLflow's sklearn autolog on or off, silently (no datasets, no input examples)."""
+    """Switch MLflow's sklearn autolog on or off, silently (no datasets, no input examples).
+
+    While it is on, the autologged model's requirements are the ones nbmlops
+    knows (see :func:`known_requirements`) instead of MLflow's inference,
+    which loads the model in a fresh Python subprocess (seconds per fit).
+    """
     import warnings
 
     import mlflow.sklearn
@@ -251,9 +262,11 @@ def set_sklearn_autolog(on: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if on:
+            _use_known_requirements(True)
             mlflow.sklearn.autolog(log_datasets=False, silent=True, log_input_examples=False)
         else:
             mlflow.sklearn.autolog(disable=True, silent=True)
+            _use_known_requirements(False)
 
 
 # ---------------------------------------------------------------- the fluent API's state
@@ -285,6 +298,37 @@ def fluent_active_run() -> Any:
 # for "make this existing run active without starting it" (``start_run(run_id)``
 # would also mark it RUNNING again and log system tags). Checked against MLflow
 # 3.9 to 3.17; tests/test_mlflow_gateway.py fails if the names go away.
+
+
+_INFER: list[Any] = []
+
+
+def known_requirements(model_uri: str, flavor: str, fallback: list[str] | None = None,
+                       **_: Any) -> list[str]:
+    """The requirements of an autologged model, without MLflow's inference subprocess.
+
+    MLflow passes ``fallback``: the flavor's own pinned requirements
+    (``scikit-learn==<installed>``, ``cloudpickle==<installed>``); MLflow adds
+    ``mlflow==<installed>`` itself. The run's ``env/requirements.txt`` (nbmlops'
+    capture of the whole environment) holds everything else installed.
+    """
+    return list(fallback or [])
+
+
+def _use_known_requirements(on: bool) -> None:
+    """Swap ``mlflow.models.infer_pip_requirements`` while nbmlops' autolog is on.
+
+    MLflow's sklearn flavor looks the function up at call time
+    (``mlflow.models.infer_pip_requirements(path, "sklearn", fallback=...)``);
+    nothing else changes. Checked against MLflow 3.17.
+    """
+    import mlflow.models
+
+    if on and not _INFER:
+        _INFER.append(mlflow.models.infer_pip_requirements)
+        mlflow.models.infer_pip_requirements = known_requirements  # type: ignore[assignment]
+    elif not on and _INFER:
+        mlflow.models.infer_pip_requirements = _INFER.pop()
 
 
 def activate_run(run: Any) -> None:

@@ -87,6 +87,8 @@ class CellRun:
     duration: float = 0.0
     spooled: bool = False
     red: Redactor = field(default_factory=Redactor)
+    shadow: mlflow_run.Shadow | None = None
+    files: Path | None = None
 
 
 # --------------------------------------------------------------------------- entry point
@@ -143,6 +145,8 @@ def capture_run(source: str, namespace: dict[str, Any] | None = None, *,
     if cell.online:  # what is known now survives a SIGKILLed kernel
         mlflow_run.write_start(cell.record, cell.client, cell.config,
                                params=not _will_autolog(cell))
+    elif _wants_shadow(cell):  # offline: the user's own mlflow calls go to a local run
+        cell.shadow = mlflow_run.open_shadow(cell.record, cell.config)
     try:  # from here on the run is always ended, even on Ctrl-C inside our own code
         _execute(cell)
     finally:
@@ -208,6 +212,11 @@ def _learn_secrets(cell: CellRun) -> None:
             cell.red.learn(json.loads(raw).items())
 
 
+def _wants_shadow(cell: CellRun) -> bool:
+    """Offline, and the cell may call MLflow (``mlflow`` in it, or autolog)."""
+    return "mlflow" in cell.py_source or _will_autolog(cell)
+
+
 def _will_autolog(cell: CellRun) -> bool:
     use = cell.config.autolog if cell.options.autolog is None else cell.options.autolog
     return bool(use and mlflow_run.wants_autolog(cell.py_source))
@@ -244,8 +253,8 @@ def _execute(cell: CellRun) -> None:
     saved = sys.stdout, sys.stderr
     started = time.perf_counter()
     try:
-        cell.autologged = cell.online and use_autolog and mlflow_run.wants_autolog(
-            cell.py_source)
+        cell.autologged = (cell.online or cell.shadow is not None) and bool(
+            use_autolog) and mlflow_run.wants_autolog(cell.py_source)
         if cell.autologged:
             set_sklearn_autolog(True)
         if config.capture_output:
@@ -277,6 +286,11 @@ def _close(cell: CellRun) -> None:
         cell.red.learn(cell.namespace.items())
     if cell.online:  # the fluent active-run stack is per thread: leave it here
         mlflow_run.deactivate(cell.record.run_id)
+    if cell.shadow is not None:
+        try:
+            cell.files = mlflow_run.close_shadow(cell.shadow, cell.record, cell.config)
+        except Exception as exc:  # best effort: the run itself must end
+            cell.record.tags["nbmlops.capture_error.offline"] = f"{type(exc).__name__}: {exc}"
 
     _finish(cell)  # local: everything is in the record before any network call
 
@@ -286,9 +300,10 @@ def _close(cell: CellRun) -> None:
             if alive and cell.autologged and cell.client is not None:
                 collect.rename_clashes(cell.record,
                                        cell.client.get_run(cell.record.run_id).data.params)
-            return mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client)
+            return mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client,
+                                  cell.files)
 
-    cell.spooled = mlflow_run.bounded(final, cell.record, cell.config, cell.online)
+    cell.spooled = mlflow_run.bounded(final, cell.record, cell.config, cell.online, cell.files)
 
 
 def _finish(cell: CellRun) -> None:

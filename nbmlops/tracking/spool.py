@@ -21,16 +21,19 @@ from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
-from nbmlops.mlflow_gateway import client_for, few_retries, reachable, write
+from nbmlops.mlflow_gateway import client_for, few_retries, log_tree, reachable, write
 from nbmlops.run_record import RunRecord
 from nbmlops.tracking.collect import rename_clashes
 
 
-def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None) -> Path:
-    """Write ``record`` to ``spool_dir`` atomically; return its folder."""
+def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None,
+          files: Path | None = None) -> Path:
+    """Write ``record`` (and the artifact folder ``files``) to ``spool_dir`` atomically."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     final = spool_dir / record.local_id
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=spool_dir))
+    if files is not None and files.is_dir():  # what the user's own mlflow calls logged
+        shutil.copytree(files, tmp / "files")
     data = {"record": record.to_dict(), "artifact_root": artifact_root}
     (tmp / "run.json").write_text(json.dumps(data, default=str), encoding="utf-8")
     if final.exists():
@@ -145,6 +148,8 @@ def _sync(config: NbmlopsConfig, spool_dir: Path) -> SyncResult:
             continue
         try:
             run_id = upload(record, data.get("artifact_root"))
+            if (folder / "files").is_dir():
+                log_tree(client_for(record.tracking_uri), run_id, folder / "files")
         except Exception as exc:  # keep it spooled; say why
             result.waiting.append(record.local_id)
             result.errors[record.local_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]

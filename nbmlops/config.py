@@ -53,6 +53,12 @@ class NbmlopsConfig:
         What ``%%mlops run`` captures besides params and metrics.
     redact_secrets
         Drop credential-like params and redact secrets in captured text.
+    final_write_timeout
+        Seconds a ``%%mlops run`` cell waits for its final write before
+        spooling the run (a hung or frozen server).
+    http_timeout
+        Seconds per MLflow HTTP request inside ``%%mlops run`` (nbmlops' and
+        the user's own ``mlflow.*`` calls).
     spool_dir
         Where runs are kept while the tracking server is unreachable.
     snapshot_dir

@@ -64,7 +64,7 @@ def test_frozen_server_during_final_write_spools_within_the_bound(ip: Any, serve
     ip.run_line_magic("mlops", f"init --experiment frozen --tracking-uri {server.url}")
     ip.user_ns["freeze"] = lambda: _signal_tree(server.proc.pid, signal.SIGSTOP)
     # freeze the server the moment the final write starts (from a thread of the cell)
-    cell = ("%%mlops run --name frozen\nimport threading, time\nC = 1\nacc = 0.75\n"
+    cell = ("%%mlops run --name frozen\nimport threading, time\nC = 1\nacc = C * 0.75\n"
             "def watch():\n"
             "    while not any(t.name == 'nbmlops-final-write' for t in threading.enumerate()):\n"
             "        time.sleep(0.001)\n"

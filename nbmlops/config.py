@@ -53,6 +53,12 @@ class NbmlopsConfig:
         What ``%%mlops run`` captures besides params and metrics.
     redact_secrets
         Drop credential-like params and redact secrets in captured text.
+    final_write_timeout
+        Seconds a ``%%mlops run`` cell waits for its final write before
+        spooling the run (a hung or frozen server).
+    http_timeout
+        Seconds per MLflow HTTP request inside ``%%mlops run`` (nbmlops' and
+        the user's own ``mlflow.*`` calls).
     spool_dir
         Where runs are kept while the tracking server is unreachable.
     snapshot_dir
@@ -87,6 +93,10 @@ class NbmlopsConfig:
         "help": "Log the cell's stdout/stderr (default True)."})
     redact_secrets: bool = field(default=True, metadata={
         "help": "Drop secret-looking params, redact secrets (default True)."})
+    final_write_timeout: float = field(default=15.0, metadata={
+        "help": "Seconds a %%mlops run cell waits for its final write before spooling the run."})
+    http_timeout: float = field(default=5.0, metadata={
+        "help": "Seconds per MLflow HTTP request inside %%mlops run (yours and nbmlops')."})
     spool_dir: str = field(default=".nbmlops/spool", metadata={
         "help": "Folder for runs spooled while the server is down."})
     snapshot_dir: str = field(default="data/snapshots", metadata={
@@ -131,6 +141,7 @@ KEYS: tuple[str, ...] = tuple(
     f.name for f in dataclasses.fields(NbmlopsConfig) if f.name not in {"project_root", "extra"}
 )
 _BOOL_KEYS = {f.name for f in dataclasses.fields(NbmlopsConfig) if f.type in ("bool", bool)}
+_FLOAT_KEYS = {f.name for f in dataclasses.fields(NbmlopsConfig) if f.type in ("float", float)}
 
 #: settings given to :func:`set_session` (``nbmlops.init``) in this process
 _SESSION: dict[str, Any] = {}
@@ -240,6 +251,12 @@ def _coerce(key: str, raw: str) -> Any:
         if lowered in {"0", "false", "no", "off"}:
             return False
         raise ConfigError(f"NBMLOPS_{key.upper()}={raw!r} is not a boolean.", key=key)
+    if key in _FLOAT_KEYS:
+        try:
+            return float(raw)
+        except ValueError:
+            raise ConfigError(f"NBMLOPS_{key.upper()}={raw!r} is not a number.",
+                              key=key) from None
     return raw
 
 
@@ -272,4 +289,7 @@ def load_config(start: str | os.PathLike[str] | None = None, **overrides: Any) -
     given = {k: v for k, v in overrides.items() if v is not None}
     check_keys(given)
     values.update(given)
+    for key in _FLOAT_KEYS & set(values):  # %config traits and TOML strings: numbers
+        if isinstance(values[key], str):
+            values[key] = _coerce(key, values[key])
     return NbmlopsConfig(project_root=root, **values)

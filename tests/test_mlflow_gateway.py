@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from nbmlops import mlflow_gateway as gw
 from nbmlops.run_record import RunRecord
@@ -78,3 +79,46 @@ def test_fluent_state_and_frame_schema(tmp_path):
     schema = json.loads(gw.frame_schema(pd.DataFrame({"x": [1.5], "s": ["a"]}), "d", "abc"))
     assert [c["name"] for c in schema["mlflow_colspec"]] == ["x", "s"]
     assert gw.frame_schema(object(), "d", "abc") is None  # best effort, never an error
+
+
+def test_user_caps_set_request_timeout_and_retries(monkeypatch):
+    for key in ("MLFLOW_HTTP_REQUEST_TIMEOUT", "MLFLOW_HTTP_REQUEST_MAX_RETRIES"):
+        monkeypatch.delenv(key, raising=False)
+    with gw.user_caps(3):
+        assert os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] == "3"
+        assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "2"
+    assert "MLFLOW_HTTP_REQUEST_TIMEOUT" not in os.environ
+
+
+def test_infer_pip_requirements_is_still_where_the_sklearn_flavor_calls_it():
+    # If this fails, MLflow moved the call _use_known_requirements swaps: update the gateway.
+    import inspect
+
+    import mlflow.models
+    import mlflow.sklearn
+
+    assert callable(mlflow.models.infer_pip_requirements)
+    assert "mlflow.models.infer_pip_requirements(" in inspect.getsource(mlflow.sklearn.save_model)
+
+
+def test_autologged_model_is_loadable_with_known_requirements(ip, project):
+    import mlflow
+    import sklearn
+
+    original = mlflow.models.infer_pip_requirements
+    ip.run_cell("from sklearn.datasets import make_classification\n"
+                "from sklearn.linear_model import LogisticRegression\n"
+                "X, y = make_classification(n_samples=200, n_features=5, random_state=0)")
+    ip.run_cell("%%mlops run --name autolog\nmodel = LogisticRegression(max_iter=200).fit(X, y)")
+    assert mlflow.models.infer_pip_requirements is original  # restored after the cell
+    result = ip.magics_manager.registry["MLOps"].state["tracking"]["last"]
+    assert result.status == "FINISHED"
+    mlflow.set_tracking_uri(result.tracking_uri)
+    (logged,) = mlflow.search_logged_models(experiment_ids=[result.experiment_id],
+                                            output_format="list")
+    assert logged.source_run_id == result.run_id
+    loaded = mlflow.pyfunc.load_model(logged.model_uri)
+    assert list(loaded.predict(ip.user_ns["X"][:3])) == list(
+        ip.user_ns["model"].predict(ip.user_ns["X"][:3]))
+    reqs = Path(mlflow.pyfunc.get_model_dependencies(logged.model_uri)).read_text()
+    assert f"scikit-learn=={sklearn.__version__}" in reqs and "mlflow==" in reqs

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import signal
 import time
+from typing import Any
 
 import click
 
@@ -19,6 +21,11 @@ def ui(port: int | None) -> None:
     click.echo(f"MLflow UI: {server.url}  (Ctrl-C to stop)")
     if server.proc is None:
         return
+
+    def on_term(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt  # SIGTERM (CI cancel, `kill`) stops the UI like Ctrl-C
+
+    signal.signal(signal.SIGTERM, on_term)
     try:
         while server.proc.poll() is None:
             time.sleep(1)

@@ -42,6 +42,26 @@ def _metric_names(text: str | None) -> list[str] | None:
     return names
 
 
+def _command_line(values: dict[str, Any]) -> str:
+    """The magic line as the user wrote it: ``run --no-autolog --tags a=1 b=2``.
+
+    IPython's magic parser keeps quotes in values (``--name 'my run'``), so
+    values are written back as they are.
+    """
+    parts = ["run"]
+    for key, value in values.items():
+        if value is None or value is False:
+            continue
+        flag = f"--{key.replace('_', '-')}"
+        if value is True:
+            parts.append(flag)
+        elif isinstance(value, list):
+            parts.append(" ".join([flag, *(str(v) for v in value)]))
+        else:
+            parts.append(f"{flag} {value}")
+    return " ".join(parts)
+
+
 @magic_arguments()
 @argument("--name", "-n", help="Run name (also links re-runs of this cell).")
 @argument("--experiment", "-e", help="MLflow experiment (default: configured).")
@@ -63,9 +83,7 @@ def run(magics: Any, args: Any, cell: str) -> None:
 
     config = magics.resolved_config()
     shell = magics.shell
-    command = "run " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)
-    )
+    command = _command_line(vars(args))
     result = capture_run(
         cell, shell.user_ns, config=config, shell=shell, executor=ShellExecutor(shell),
         notebook=notebook_path(shell), name=args.name, tags=_tags(args.tags),

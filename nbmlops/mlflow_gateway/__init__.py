@@ -65,14 +65,20 @@ def reachable(uri: str, timeout: float = 2.0) -> bool:
 
 
 @contextlib.contextmanager
-def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
-    """Cap MLflow's HTTP retries for our own calls.
+def few_retries(retries: int = 2, backoff: int = 1,
+                timeout: float | None = None) -> Iterator[None]:
+    """Cap MLflow's HTTP retries (and, with ``timeout``, each request's seconds).
 
-    MLflow retries a dead server 7 times with exponential back-off (minutes);
-    a notebook cell must not hang that long. A failed write is spooled instead.
+    MLflow retries a dead server 7 times with exponential back-off and waits
+    120 s per request (minutes against a dead or frozen server); a notebook
+    cell must not hang that long. A failed write is spooled instead. Values
+    the user set in the environment are kept.
     """
     keys = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(retries),
-            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(backoff)}
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(backoff),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0"}
+    if timeout is not None:
+        keys["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, round(timeout)))
     saved = {k: os.environ.get(k) for k in keys}
     os.environ.update({k: v for k, v in keys.items() if saved[k] is None})
     try:
@@ -81,6 +87,16 @@ def few_retries(retries: int = 2, backoff: int = 1) -> Iterator[None]:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
+
+
+def user_caps(timeout: float) -> contextlib.AbstractContextManager[None]:
+    """The same caps for the user's own ``mlflow.*`` calls (and autolog) inside a cell.
+
+    MLflow reads these environment variables at each request, so a cell that
+    calls ``mlflow.log_metric`` against a dead server fails in seconds instead
+    of ~4 minutes of retries.
+    """
+    return few_retries(retries=2, backoff=1, timeout=timeout)
 
 
 def client_for(uri: str) -> Any:
@@ -186,6 +202,22 @@ def use_store(config: NbmlopsConfig, experiment: str | None = None) -> str:
     return exp_id
 
 
+def log_params(client: Any, run_id: str, params: dict[str, str]) -> None:
+    """Log ``params`` to run ``run_id`` in batches of 100."""
+    from mlflow.entities import Param
+
+    items = [Param(k, v) for k, v in params.items()]
+    with few_retries():
+        for i in range(0, len(items), 100):
+            client.log_batch(run_id, params=items[i : i + 100], synchronous=True)
+
+
+def log_tree(client: Any, run_id: str, folder: Path) -> None:
+    """Upload the files under ``folder`` as artifacts of run ``run_id`` (same layout)."""
+    with few_retries():
+        client.log_artifacts(run_id, str(folder))
+
+
 def log_files(client: Any, run_id: str, paths: list[Path]) -> None:
     """Upload existing files as artifacts at the root of run ``run_id`` (missing ones skipped).
 
@@ -217,7 +249,12 @@ def frame_schema(df: Any, name: str, digest: str) -> str | None:
 
 
 def set_sklearn_autolog(on: bool) -> None:
-    """Switch MLflow's sklearn autolog on or off, silently (no datasets, no input examples)."""
+    """Switch MLflow's sklearn autolog on or off, silently (no datasets, no input examples).
+
+    While it is on, the autologged model's requirements are the ones nbmlops
+    knows (see :func:`known_requirements`) instead of MLflow's inference,
+    which loads the model in a fresh Python subprocess (seconds per fit).
+    """
     import warnings
 
     import mlflow.sklearn
@@ -225,9 +262,11 @@ def set_sklearn_autolog(on: bool) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if on:
+            _use_known_requirements(True)
             mlflow.sklearn.autolog(log_datasets=False, silent=True, log_input_examples=False)
         else:
             mlflow.sklearn.autolog(disable=True, silent=True)
+            _use_known_requirements(False)
 
 
 # ---------------------------------------------------------------- the fluent API's state
@@ -259,6 +298,37 @@ def fluent_active_run() -> Any:
 # for "make this existing run active without starting it" (``start_run(run_id)``
 # would also mark it RUNNING again and log system tags). Checked against MLflow
 # 3.9 to 3.17; tests/test_mlflow_gateway.py fails if the names go away.
+
+
+_INFER: list[Any] = []
+
+
+def known_requirements(model_uri: str, flavor: str, fallback: list[str] | None = None,
+                       **_: Any) -> list[str]:
+    """The requirements of an autologged model, without MLflow's inference subprocess.
+
+    MLflow passes ``fallback``: the flavor's own pinned requirements
+    (``scikit-learn==<installed>``, ``cloudpickle==<installed>``); MLflow adds
+    ``mlflow==<installed>`` itself. The run's ``env/requirements.txt`` (nbmlops'
+    capture of the whole environment) holds everything else installed.
+    """
+    return list(fallback or [])
+
+
+def _use_known_requirements(on: bool) -> None:
+    """Swap ``mlflow.models.infer_pip_requirements`` while nbmlops' autolog is on.
+
+    MLflow's sklearn flavor looks the function up at call time
+    (``mlflow.models.infer_pip_requirements(path, "sklearn", fallback=...)``);
+    nothing else changes. Checked against MLflow 3.17.
+    """
+    import mlflow.models
+
+    if on and not _INFER:
+        _INFER.append(mlflow.models.infer_pip_requirements)
+        mlflow.models.infer_pip_requirements = known_requirements  # type: ignore[assignment]
+    elif not on and _INFER:
+        mlflow.models.infer_pip_requirements = _INFER.pop()
 
 
 def activate_run(run: Any) -> None:

@@ -31,6 +31,7 @@ from nbmlops.config import NbmlopsConfig
 from nbmlops.exceptions import KernelDiedError, TrackingError
 from nbmlops.mlflow_gateway import client_for, ensure_experiment, log_files, write
 from nbmlops.run_record import RunRecord, now_ms
+from nbmlops.tracking.secrets import Redactor, redact_notebook, redact_params
 
 _MAX_PARAM = 6000
 _MAX_TAG = 5000
@@ -91,6 +92,7 @@ class Recorder:
         self._config = config
         self._experiment = experiment or config.experiment
         self._client = client_for(config.tracking_uri)
+        self._secrets = Redactor()
         self.experiment_id: str | None = ensure_experiment(
             self._client, self._experiment, config.artifact_root)
 
@@ -101,6 +103,10 @@ class Recorder:
     def begin(self, name: str, tags: dict[str, str], parent_run_id: str | None,
               params: dict[str, Any]) -> str:
         """Create a RUNNING run and log its parameters (lists/dicts as JSON text)."""
+        if self._config.redact_secrets:  # `-p api_token X`: never a plain param nor tag
+            self._secrets.learn(params.items())
+            params = redact_params({k: param_text(v) for k, v in params.items()})
+            tags = {k: self._secrets(v) for k, v in redact_params(tags).items()}
         record = self._record(run_name=name, parent_run_id=parent_run_id, tags=dict(tags),
                               params={k: param_text(v) for k, v in params.items()})
         return write(self._client, record, self._config.artifact_root, terminate=False)
@@ -111,9 +117,27 @@ class Recorder:
         file_metrics = read_metrics(Path(metrics_path)) if metrics_path else {}
         child_metrics, child_ids = self.child_metrics(run_id)
         metrics = file_metrics or child_metrics
-        log_files(self._client, run_id, [Path(a) for a in artifacts])
+        with tempfile.TemporaryDirectory(prefix="nbmlops-redacted-") as tmp:
+            log_files(self._client, run_id, [self._redacted(Path(a), Path(tmp)) for a in artifacts])
         self.finish(run_id, status, metrics, tags)
         return metrics, child_ids
+
+    def _redacted(self, path: Path, tmp: Path) -> Path:
+        """A redacted copy of a text artifact (the executed notebook: its parameters cell)."""
+        if not self._config.redact_secrets or not path.is_file() or path.suffix not in (
+                ".ipynb", ".py", ".txt", ".json", ".yaml", ".yml", ".log", ".md"):
+            return path
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            return path
+        red = redact_notebook(text, self._secrets) if path.suffix == ".ipynb" else self._secrets(
+            text)
+        if red == text:
+            return path
+        out = tmp / path.name
+        out.write_text(red, encoding="utf-8")
+        return out
 
     def finish(self, run_id: str, status: str, metrics: dict[str, float],
                tags: dict[str, str]) -> None:
@@ -122,6 +146,8 @@ class Recorder:
         record = self._record(run_id=run_id, status=status,
                               metrics=[(k, float(v), now, 0) for k, v in metrics.items()],
                               tags={k: v[:_MAX_TAG] for k, v in tags.items()})
+        if self._config.redact_secrets:
+            record.tags = {k: self._secrets(v) for k, v in redact_params(record.tags).items()}
         write(self._client, record)
 
     def child_metrics(self, run_id: str) -> Ended:

@@ -22,6 +22,8 @@ _LAZY: dict[str, str] = {
     "runs": "nbmlops.tracking.query:runs",
     "sync": "nbmlops.tracking.spool:sync",
     "start_ui": "nbmlops.tracking.ui:start_ui",
+    "owner_tags": "nbmlops.tracking.context:owner_tags",
+    "reap_dead_runs": "nbmlops.tracking.reaper:reap_dead_runs",
     "CellRunResult": "nbmlops.tracking.results:CellRunResult",
     "RunsTable": "nbmlops.tracking.results:RunsTable",
     "SyncResult": "nbmlops.tracking.spool:SyncResult",

@@ -19,7 +19,7 @@ from nbmlops.config import NbmlopsConfig
 from nbmlops.run_record import RunRecord
 from nbmlops.tracking import capture, context
 from nbmlops.tracking.current import dataset_entry
-from nbmlops.tracking.secrets import is_secret_name
+from nbmlops.tracking.secrets import is_secret_name, redact_notebook, redact_params
 from nbmlops.tracking.session import SESSION
 
 
@@ -57,11 +57,15 @@ def collect_params(record: RunRecord, analysis: capture.CellAnalysis, config: Nb
                 params[str(key)] = capture.param_value(value)
     params.update(capture.literal_params(analysis, config.redact_secrets))
     params.update(record.params)  # nbmlops.log_params inside the cell
-    if autologged and client is not None and record.run_id:
-        logged = client.get_run(record.run_id).data.params
-        params = {(f"cell.{k}" if k in logged and logged[k] != v else k): v
-                  for k, v in params.items()}
     record.params = params
+    if autologged and client is not None and record.run_id:
+        rename_clashes(record, client.get_run(record.run_id).data.params)
+
+
+def rename_clashes(record: RunRecord, logged: dict[str, str]) -> None:
+    """Cell params that differ from a param already logged (by autolog) go as ``cell.<name>``."""
+    record.params = {(f"cell.{k}" if k in logged and logged[k] != v else k): v
+                     for k, v in record.params.items()}
 
 
 def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,
@@ -81,16 +85,31 @@ def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,
             record.add_metric(key, value)
 
 
-def collect_code(record: RunRecord, config: NbmlopsConfig, shell: Any,
-                 red: Callable[[str], str], nb_path: Path | None) -> None:
-    """The cell, the kernel's history (with a ``shell``) and the notebook file."""
+def collect_cell(record: RunRecord) -> None:
+    """The cell's (already redacted) source, from the run's note, as ``code/cell.py``."""
     note = record.tags.get("mlflow.note.content", "")
     source = note.split("```python\n", 1)[-1].rsplit("\n```", 1)[0] if note else ""
     record.artifacts["code/cell.py"] = source + "\n"
+
+
+def collect_code(record: RunRecord, config: NbmlopsConfig, shell: Any,
+                 red: Callable[[str], str], nb_path: Path | None) -> None:
+    """The kernel's history (with a ``shell``) and the notebook file (redacted cell by cell)."""
     if config.capture_history and shell is not None:
         record.artifacts["code/history.py"] = red(history_script(shell))
     if nb_path is not None and nb_path.stat().st_size < 20_000_000:
-        record.artifacts[f"code/{nb_path.name}"] = red(nb_path.read_text(encoding="utf-8"))
+        text = nb_path.read_text(encoding="utf-8")
+        record.artifacts[f"code/{nb_path.name}"] = (
+            redact_notebook(text, red) if config.redact_secrets else text)
+
+
+def scrub(record: RunRecord, red: Callable[[str], str]) -> None:
+    """Last pass over everything the record will write: no secret value anywhere."""
+    record.params = {k: red(v) for k, v in redact_params(record.params).items()}
+    record.tags = {k: v if k == "nbmlops.start_params" else red(str(v))
+                   for k, v in record.tags.items()}
+    record.artifacts = {k: red(v) if not k.endswith(".ipynb") else v
+                        for k, v in record.artifacts.items()}
 
 
 def history_script(shell: Any) -> str:
@@ -129,7 +148,7 @@ def collect_git(record: RunRecord, config: NbmlopsConfig, nb_path: Path | None,
     """Commit, branch, remote and dirty flag of the notebook's repository; the diff."""
     if not config.capture_git:
         return
-    info = context.git_info(nb_path.parent if nb_path else Path.cwd())
+    info = context.git_info(nb_path.parent if nb_path else Path.cwd(), scope=".")
     record.tags.update(info.tags())
     if info.diff:
         record.artifacts["git/diff.patch"] = red(info.diff)

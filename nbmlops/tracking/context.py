@@ -40,15 +40,97 @@ def kernel_session(shell: Any = None) -> str:
     return str(session) if session else _SESSION
 
 
-def kernel_tags(shell: Any = None) -> dict[str, str]:
-    """Tags identifying the kernel process that runs the cell."""
+@functools.lru_cache(maxsize=1)
+def machine_id() -> str:
+    """The machine's stable id (``/etc/machine-id``), '' where there is none.
+
+    Survives a hostname change (a renamed container or laptop): the reaper
+    still recognises the runs of this machine.
+    """
+    for path in ("/etc/machine-id", "/var/lib/dbus/machine-id"):
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            continue
+    return ""
+
+
+def boot_id() -> str:
+    """Id of the current boot (Linux), '' elsewhere: a run from an earlier boot is dead."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return ""
+
+
+def pid_space() -> str:
+    """The boot and pid namespace this process lives in ('' off Linux).
+
+    Two processes with the same pid space can check each other's pids: the
+    same machine and boot, the same container. It does not change with the
+    hostname.
+    """
+    try:
+        namespace = os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return ""
+    return f"{boot_id()}/{namespace}"
+
+
+def owner_tags(kind: str = "kernel", shell: Any = None) -> dict[str, str]:
+    """Tags naming the process that owns a run: host, machine, boot, pid, start time.
+
+    Every run nbmlops leaves RUNNING carries them (``%%mlops run`` cells with
+    ``kind="kernel"``; batch and sweep parent runs with ``kind="batch"`` /
+    ``"sweep"``), so :func:`nbmlops.tracking.reaper.reap_dead_runs` can mark
+    the run KILLED once its owner is gone, recognising a reused pid by its
+    start time and this machine by its machine id even after a hostname change.
+    """
     pid = os.getpid()
     return {
         "nbmlops.kernel.pid": str(pid),
         "nbmlops.kernel.started": process_start_ticks(pid),
         "nbmlops.kernel.session": kernel_session(shell),
         "nbmlops.kernel.host": socket.gethostname(),
+        "nbmlops.kernel.machine": machine_id(),
+        "nbmlops.kernel.boot": boot_id(),
+        "nbmlops.kernel.pidspace": pid_space(),
+        "nbmlops.kernel.kind": kind,
     }
+
+
+def kernel_tags(shell: Any = None) -> dict[str, str]:
+    """Tags identifying the kernel process that runs the cell (see :func:`owner_tags`)."""
+    return owner_tags("kernel", shell)
+
+
+def is_local(owner: dict[str, str]) -> bool:
+    """Whether the owner tags name a process whose pid this process can check.
+
+    Same pid space (boot + pid namespace) when both are known; else the same
+    machine id (a reboot since: the owner is surely dead, see
+    :func:`owner_alive`); else the same hostname.
+    """
+    space, mine = owner.get("pidspace", ""), pid_space()
+    if space and mine:
+        if space == mine:
+            return True
+        # another boot of this very machine counts as local (its processes are all gone)
+        return bool(owner.get("machine")) and owner.get("machine") == machine_id() and (
+            owner.get("boot") != boot_id())
+    if owner.get("machine") and machine_id():
+        return owner["machine"] == machine_id()
+    return owner.get("host") == socket.gethostname()
+
+
+def owner_alive(owner: dict[str, str]) -> bool:
+    """Whether the process named by owner tags (``pid``, ``started``, ``boot``) still runs."""
+    if owner.get("boot") and boot_id() and owner["boot"] != boot_id():
+        return False  # the machine rebooted since
+    pid = owner.get("pid", "")
+    if not pid.isdigit():
+        return True  # cannot tell: leave it
+    return is_alive(int(pid), owner.get("started", ""))
 
 
 def is_alive(pid: int, started: str = "") -> bool:
@@ -131,11 +213,13 @@ def _remote(top: str) -> str:
     return url
 
 
-def git_info(directory: Path, with_diff: bool = True) -> GitInfo:
+def git_info(directory: Path, with_diff: bool = True, scope: str | None = None) -> GitInfo:
     """Commit, branch, remote, dirty flag and diff of the repo containing ``directory``.
 
     One ``git status`` call per run (plus ``git diff`` when dirty); the remote
-    is cached per process.
+    is cached per process. With ``scope`` (a path relative to ``directory``,
+    e.g. ``"."``) the diff covers only that folder: a run of one notebook does
+    not carry uncommitted changes of unrelated files elsewhere in the repository.
     """
     status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
@@ -155,7 +239,8 @@ def git_info(directory: Path, with_diff: bool = True) -> GitInfo:
     if top:
         info.remote = _remote(top)
     if dirty and with_diff and info.commit:
-        info.diff = _git(directory, "diff", "HEAD") or ""
+        paths = ["--", scope] if scope else []
+        info.diff = _git(directory, "diff", "HEAD", *paths) or ""
     return info
 
 

@@ -24,6 +24,7 @@ executor's host (IPython) already showed it and failed the cell.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import time
@@ -36,14 +37,14 @@ from typing import Any
 from nbmlops._version import __version__
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import UsageArgumentError
-from nbmlops.mlflow_gateway import few_retries, reachable, set_sklearn_autolog
+from nbmlops.mlflow_gateway import few_retries, reachable, set_sklearn_autolog, user_caps
 from nbmlops.run_record import RunRecord, now_ms
 from nbmlops.tracking import capture, collect, context, mlflow_run, reaper
 from nbmlops.tracking.current import set_current
 from nbmlops.tracking.execute import CellExecutor, PythonExecutor
 from nbmlops.tracking.query import attach_comparisons
 from nbmlops.tracking.results import CellRunResult
-from nbmlops.tracking.secrets import redact
+from nbmlops.tracking.secrets import Redactor, is_secret_name
 
 
 @dataclass
@@ -85,6 +86,9 @@ class CellRun:
     error: BaseException | None = None
     duration: float = 0.0
     spooled: bool = False
+    red: Redactor = field(default_factory=Redactor)
+    shadow: mlflow_run.Shadow | None = None
+    files: Path | None = None
 
 
 # --------------------------------------------------------------------------- entry point
@@ -138,6 +142,11 @@ def capture_run(source: str, namespace: dict[str, Any] | None = None, *,
     cell = _cell_run(source, namespace, config, shell, executor, notebook, options)
     _start(cell)
     cell.online, cell.client = mlflow_run.begin(cell.record, cell.config, cell.options.nested)
+    if cell.online:  # what is known now survives a SIGKILLed kernel
+        mlflow_run.write_start(cell.record, cell.client, cell.config,
+                               params=not _will_autolog(cell))
+    elif _wants_shadow(cell):  # offline: the user's own mlflow calls go to a local run
+        cell.shadow = mlflow_run.open_shadow(cell.record, cell.config)
     try:  # from here on the run is always ended, even on Ctrl-C inside our own code
         _execute(cell)
     finally:
@@ -178,23 +187,51 @@ def _start(cell: CellRun) -> None:
     opts = cell.options
     cell.py_source = cell.executor.transform(cell.source)
     cell.analysis = capture.analyse(cell.py_source)
+    _learn_secrets(cell)
     _start_tags(cell)
     if opts.seed is not None:
         cell.record.tags["nbmlops.seed"] = str(opts.seed)
         cell.record.tags["nbmlops.seeded"] = ",".join(capture.apply_seed(opts.seed))
     else:
         cell.record.tags["nbmlops.rng_digest"] = capture.rng_digest()
+    _run_steps(cell, _start_steps(cell))
+    cell.record.tags["nbmlops.start_params"] = json.dumps(cell.record.params)[:7900]
+
+
+def _learn_secrets(cell: CellRun) -> None:
+    """Values held by secret-named variables, env vars and parameters: redacted everywhere."""
+    if not cell.config.redact_secrets:
+        return
+    raw = os.environ.get("NBMLOPS_INJECTED_PARAMS")
+    cell.red.learn(cell.analysis.literals.items())
+    cell.red.learn(cell.namespace.items())
+    cell.red.learn(os.environ.items())
+    cell.red.learn((cell.options.tags or {}).items())
+    if raw:
+        with contextlib.suppress(ValueError, AttributeError):
+            cell.red.learn(json.loads(raw).items())
+
+
+def _wants_shadow(cell: CellRun) -> bool:
+    """Offline, and the cell may call MLflow (``mlflow`` in it, or autolog)."""
+    return "mlflow" in cell.py_source or _will_autolog(cell)
+
+
+def _will_autolog(cell: CellRun) -> bool:
+    use = cell.config.autolog if cell.options.autolog is None else cell.options.autolog
+    return bool(use and mlflow_run.wants_autolog(cell.py_source))
 
 
 def _start_tags(cell: CellRun) -> None:
     opts, record = cell.options, cell.record
     nb = str(cell.notebook) if cell.notebook else ""
-    body = redact(cell.source) if cell.config.redact_secrets else cell.source
+    red = cell.red if cell.config.redact_secrets else (lambda s: s)
+    body = red(cell.source)
     note = f"`%%mlops {opts.command}`" if opts.command else "nbmlops run"
     record.tags.update({
         "mlflow.source.type": "NOTEBOOK",
         "mlflow.source.name": nb or "<ipython>",
-        "mlflow.note.content": f"{note}\n\n```python\n{body[:6000]}\n```",
+        "mlflow.note.content": red(f"{note}\n\n```python\n{body[:6000]}\n```"),
         "nbmlops.cell.fingerprint": collect.cell_fingerprint(cell.py_source, nb, opts.name),
         "nbmlops.version": __version__,
         **context.kernel_tags(cell.shell),
@@ -204,7 +241,8 @@ def _start_tags(cell: CellRun) -> None:
     for key, value in (opts.tags or {}).items():
         if not str(key).strip():
             raise UsageArgumentError(f"empty tag name in {key}={value}.", parameter="--tags")
-        record.tags[str(key)] = str(value)
+        secret = cell.config.redact_secrets and is_secret_name(str(key))
+        record.tags[str(key)] = "[REDACTED]" if secret else red(str(value))
 
 
 # --------------------------------------------------------------------------- execute
@@ -215,15 +253,15 @@ def _execute(cell: CellRun) -> None:
     saved = sys.stdout, sys.stderr
     started = time.perf_counter()
     try:
-        cell.autologged = cell.online and use_autolog and mlflow_run.wants_autolog(
-            cell.py_source)
+        cell.autologged = (cell.online or cell.shadow is not None) and bool(
+            use_autolog) and mlflow_run.wants_autolog(cell.py_source)
         if cell.autologged:
             set_sklearn_autolog(True)
         if config.capture_output:
             cell.out, cell.err = capture.Tee(sys.stdout), capture.Tee(sys.stderr)
             sys.stdout, sys.stderr = cell.out, cell.err
         set_current(cell.record)
-        with mlflow_run.autolog_warnings(cell.autologged):
+        with mlflow_run.autolog_warnings(cell.autologged), user_caps(config.http_timeout):
             cell.error = cell.executor.run(cell.source, cell.py_source, cell.namespace)
     except BaseException as exc:  # interrupted around the cell: record it like the cell's own
         cell.error = exc
@@ -238,25 +276,44 @@ def _execute(cell: CellRun) -> None:
 
 # --------------------------------------------------------------------------- end
 def _close(cell: CellRun) -> None:
-    """Fill the record and end the run: written when the store answers, else spooled."""
-    alive = cell.online and reachable(cell.config.tracking_uri)  # probed once: no retry storms
-    with few_retries():
-        _finish(cell, autologged=cell.autologged and alive)
-        cell.spooled = mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client)
+    """Fill the record and end the run: written when the store answers, else spooled.
+
+    The whole final phase (probe, reading autolog's params, the write) is
+    bounded by ``config.final_write_timeout``: a hung server gets the run
+    spooled instead of a blocked cell.
+    """
+    if cell.config.redact_secrets:
+        cell.red.learn(cell.namespace.items())
+    if cell.online:  # the fluent active-run stack is per thread: leave it here
+        mlflow_run.deactivate(cell.record.run_id)
+    if cell.shadow is not None:
+        try:
+            cell.files = mlflow_run.close_shadow(cell.shadow, cell.record, cell.config)
+        except Exception as exc:  # best effort: the run itself must end
+            cell.record.tags["nbmlops.capture_error.offline"] = f"{type(exc).__name__}: {exc}"
+
+    _finish(cell)  # local: everything is in the record before any network call
+
+    def final() -> bool:
+        alive = cell.online and reachable(cell.config.tracking_uri)  # probed once
+        with few_retries(timeout=cell.config.http_timeout):
+            if alive and cell.autologged and cell.client is not None:
+                collect.rename_clashes(cell.record,
+                                       cell.client.get_run(cell.record.run_id).data.params)
+            return mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client,
+                                  cell.files)
+
+    cell.spooled = mlflow_run.bounded(final, cell.record, cell.config, cell.online, cell.files)
 
 
-def _finish(cell: CellRun, autologged: bool) -> None:
+def _finish(cell: CellRun) -> None:
     """Fill the record after the cell ran. Never raises into the user's cell."""
     record, config, error = cell.record, cell.config, cell.error
     record.end_time = now_ms()
     record.status = "KILLED" if isinstance(error, KeyboardInterrupt) else (
         "FAILED" if error is not None else "FINISHED")
-    red: Callable[[str], str] = redact if config.redact_secrets else (lambda s: s)
-    for what, step in _collect_steps(cell, autologged, red):
-        try:
-            step()
-        except Exception as exc:  # capture is best effort; the run itself must end
-            record.tags[f"nbmlops.capture_error.{what}"] = f"{type(exc).__name__}: {exc}"[:500]
+    red: Callable[[str], str] = cell.red if config.redact_secrets else (lambda s: s)
+    _run_steps(cell, _end_steps(cell, red))
     record.tags["nbmlops.duration_s"] = f"{cell.duration:.3f}"
     if cell.out is not None and cell.out.getvalue():
         record.artifacts["output/stdout.txt"] = red(cell.out.getvalue())
@@ -268,18 +325,39 @@ def _finish(cell: CellRun, autologged: bool) -> None:
         record.tags["nbmlops.exception"] = red(f"{type(error).__name__}: {error}")[:500]
 
 
-def _collect_steps(cell: CellRun, autologged: bool,
-                   red: Callable[[str], str]) -> list[tuple[str, Callable[[], None]]]:
+Step = tuple[str, Callable[[], None]]
+
+
+def _run_steps(cell: CellRun, steps: list[Step]) -> None:
+    for what, step in steps:
+        try:
+            step()
+        except Exception as exc:  # capture is best effort; the run itself must end
+            cell.record.tags[f"nbmlops.capture_error.{what}"] = (
+                f"{type(exc).__name__}: {exc}"[:500])
+
+
+def _start_steps(cell: CellRun) -> list[Step]:
+    """What is known before the cell runs: params, code, git, env (kept if the kernel dies)."""
+    record, config, analysis = cell.record, cell.config, cell.analysis
+    red: Callable[[str], str] = cell.red if config.redact_secrets else (lambda s: s)
+    return [
+        ("params", lambda: collect.collect_params(record, analysis, config, False, None)),
+        ("code", lambda: collect.collect_cell(record)),
+        ("git", lambda: collect.collect_git(record, config, cell.notebook, red)),
+        ("env", lambda: collect.collect_env(record, config)),
+    ]
+
+
+def _end_steps(cell: CellRun, red: Callable[[str], str]) -> list[Step]:
     record, config, analysis = cell.record, cell.config, cell.analysis
     return [
-        ("params", lambda: collect.collect_params(record, analysis, config, autologged,
-                                                  cell.client)),
+        ("params", lambda: collect.collect_params(record, analysis, config, False, None)),
         ("metrics", lambda: collect.collect_metrics(record, analysis, cell.namespace,
                                                     cell.options.metrics, config)),
         ("code", lambda: collect.collect_code(record, config, cell.shell, red, cell.notebook)),
-        ("git", lambda: collect.collect_git(record, config, cell.notebook, red)),
-        ("env", lambda: collect.collect_env(record, config)),
         ("data", lambda: collect.collect_data(record, config, analysis, cell.namespace)),
+        ("secrets", lambda: collect.scrub(record, red) if config.redact_secrets else None),
     ]
 
 

@@ -12,7 +12,11 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig
@@ -130,10 +134,8 @@ def autolog_warnings(autologged: bool) -> Iterator[None]:
 
 # --------------------------------------------------------------------------- end
 def end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
-        client: Any) -> bool:
-    """Deactivate the run and write the record (or spool it). ``True`` when spooled."""
-    if online:
-        deactivate_run(record.run_id)
+        client: Any, files: Path | None = None) -> bool:
+    """Write the record (or spool it); ``True`` when spooled. See :func:`deactivate`."""
     if alive:
         try:
             write(client, record, config.artifact_root)
@@ -147,13 +149,136 @@ def end(record: RunRecord, config: NbmlopsConfig, online: bool, alive: bool,
     elif online:
         notify(f"warning: tracking server {config.tracking_uri} went away during the run; "
                f"run {record.id} is kept in {config.spool_dir}; `%mlops sync` uploads it.")
-    spool.spool(record, config.path(config.spool_dir), config.artifact_root)
+    spool.spool(record, config.path(config.spool_dir), config.artifact_root, files=files)
     return True
+
+
+def deactivate(run_id: str | None) -> None:
+    """The cell's run stops being MLflow's active run (in the thread that activated it)."""
+    deactivate_run(run_id)
 
 
 def _upload_spooled(config: NbmlopsConfig) -> None:
     """The server is back: upload runs spooled while it was not."""
     if spool.pending(config.path(config.spool_dir)):
-        result = spool.sync(config)
+        result = spool.sync(config, wait=0)  # another sync running: it uploads them
         if result.uploaded:
             notify(f"uploaded {len(result.uploaded)} run(s) spooled while offline.")
+
+
+# --------------------------------------------------------------------------- start / bounded end
+def write_start(record: RunRecord, client: Any, config: NbmlopsConfig, params: bool) -> None:
+    """Write what is known at the run's start: note, params, cell source, git diff, env.
+
+    A kernel SIGKILLed or OOM-killed mid-cell cannot write anything later; the
+    reaper then marks the run KILLED and it still holds these. Params are left
+    for the end when autolog runs (autolog logs the estimator's own values
+    under the same names; the cell's go under ``cell.<name>`` on a clash);
+    the reaper promotes them from the ``nbmlops.start_params`` tag.
+    """
+    start = RunRecord(tracking_uri=record.tracking_uri, experiment=record.experiment,
+                      experiment_id=record.experiment_id, run_id=record.run_id,
+                      tags={k: v for k, v in record.tags.items()
+                            if k.startswith("mlflow.note")},
+                      params=dict(record.params) if params else {},
+                      artifacts=dict(record.artifacts))
+    try:
+        with few_retries(timeout=config.http_timeout):
+            write(client, start, config.artifact_root, terminate=False)
+    except Exception:  # the end writes (or spools) everything anyway
+        return
+    for key in start.artifacts:
+        record.artifacts.pop(key, None)
+
+
+def bounded(final: Callable[[], bool], record: RunRecord, config: NbmlopsConfig,
+            online: bool, files: Path | None = None) -> bool:
+    """Run the final write ``final`` for at most ``config.final_write_timeout`` seconds.
+
+    Past the deadline (a frozen or hung server) the run is spooled as it is
+    and the cell returns; ``%mlops sync`` uploads it later. Returns whether
+    the run was spooled.
+    """
+    if not online:
+        return final()
+    box: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            box["spooled"] = final()
+        except BaseException as exc:  # reported below
+            box["error"] = exc
+
+    worker = threading.Thread(target=work, name="nbmlops-final-write", daemon=True)
+    worker.start()
+    worker.join(float(config.final_write_timeout))
+    if "spooled" in box:
+        return bool(box["spooled"])
+    if worker.is_alive():
+        notify(f"warning: tracking server {config.tracking_uri} did not answer within "
+               f"{float(config.final_write_timeout):g} s (final_write_timeout); run "
+               f"{record.id} is kept in {config.spool_dir}; `%mlops sync` uploads it.")
+    else:
+        notify(f"warning: could not write run {record.id} ({type(box.get('error')).__name__});"
+               f" kept in {config.spool_dir}, `%mlops sync` uploads it.")
+    _spool_snapshot(record, config, files)
+    return True
+
+
+def _spool_snapshot(record: RunRecord, config: NbmlopsConfig, files: Path | None) -> None:
+    for _ in range(20):  # the abandoned writer may still touch the record
+        try:
+            spool.spool(record, config.path(config.spool_dir), config.artifact_root, files=files)
+            return
+        except RuntimeError:
+            time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------- offline shadow run
+@dataclass
+class Shadow:
+    """A local run standing in for the server's while offline (the user's own MLflow calls)."""
+
+    client: Any
+    run: Any
+
+
+def open_shadow(record: RunRecord, config: NbmlopsConfig) -> Shadow | None:
+    """Offline: a run in a local SQLite store that the user's ``mlflow.*`` calls and autolog hit.
+
+    What they log there is moved into the spooled record when the cell ends
+    (:func:`close_shadow`), so it reaches the server at ``%mlops sync``.
+    """
+    folder = config.path(".nbmlops")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        client = client_for(f"sqlite:///{folder / 'offline.db'}")
+        exp = ensure_experiment(client, record.experiment, str(folder / "offline-artifacts"))
+        run = client.create_run(exp, tags={"nbmlops.offline_for": record.local_id})
+    except Exception as exc:  # no shadow: the user's calls fail fast (capped) instead
+        notify(f"warning: no local stand-in run for your own mlflow calls ({exc}).")
+        return None
+    use_fluent_uri(client.tracking_uri)
+    activate_run(run)
+    return Shadow(client, run)
+
+
+def close_shadow(shadow: Shadow, record: RunRecord, config: NbmlopsConfig) -> Path | None:
+    """Move what was logged to the shadow run into ``record``; its artifact folder."""
+    run_id = shadow.run.info.run_id
+    deactivate_run(run_id)
+    use_fluent_uri(config.tracking_uri)
+    data = shadow.client.get_run(run_id).data
+    for key in data.metrics:
+        for m in shadow.client.get_metric_history(run_id, key):
+            record.metrics.append((m.key, m.value, m.timestamp, m.step))
+    cell = dict(record.params)
+    record.params = dict(data.params)
+    record.params.update({(f"cell.{k}" if k in data.params and data.params[k] != v else k): v
+                          for k, v in cell.items()})
+    for key, value in data.tags.items():
+        if not key.startswith("mlflow.") or key == "mlflow.log-model.history":
+            record.tags.setdefault(key, value)
+    uri = str(shadow.run.info.artifact_uri)
+    path = Path(uri[len("file://"):]) if uri.startswith("file://") else Path(uri)
+    return path if path.is_dir() and any(path.iterdir()) else None

@@ -1,9 +1,15 @@
 """Mark runs of dead kernels KILLED (run when the extension loads).
 
 A kernel killed by SIGKILL or the OOM killer cannot end its run, so MLflow
-shows it RUNNING forever. Every nbmlops run is tagged with its kernel's host,
-pid and process start time; when ``%load_ext nbmlops`` runs, runs still
-RUNNING whose kernel (on this host) is gone are marked KILLED with a note.
+shows it RUNNING forever. Every nbmlops run -- ``%%mlops run`` cells and the
+parent runs of ``nbmlops run`` / ``sweep`` -- is tagged with its owner's
+identity (:func:`~nbmlops.tracking.context.owner_tags`: host, machine id,
+boot id, pid and process start time); when ``%load_ext nbmlops`` runs (or
+:func:`reap_dead_runs` is called), runs still RUNNING whose owner on this
+machine is gone are marked KILLED with a note. A pid reused by another process
+does not keep a run alive (its start time differs), a hostname change does not
+hide this machine's runs (the machine id matches), and what the cell knew at
+its start (``nbmlops.start_params``) becomes the run's params.
 
 To keep ``%load_ext`` fast the reaper runs in a background thread. For the
 embedded SQLite store it first reads the candidates with :mod:`sqlite3`
@@ -16,14 +22,13 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
-import socket
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig
-from nbmlops.tracking.context import is_alive
+from nbmlops.tracking.context import is_local, owner_alive, process_start_ticks
 
 _thread: threading.Thread | None = None
 _last: list[str] = []
@@ -92,10 +97,8 @@ def _from_mlflow(config: NbmlopsConfig) -> dict[str, dict[str, str]]:
         return {}
     client = client_for(config.tracking_uri)
     exps = [e.experiment_id for e in client.search_experiments()]
-    host = socket.gethostname()
     runs = client.search_runs(
-        exps,
-        filter_string=f"attributes.status = 'RUNNING' and tags.`nbmlops.kernel.host` = '{host}'",
+        exps, filter_string="attributes.status = 'RUNNING' and tags.`nbmlops.kernel.pid` != ''",
         max_results=1000,
     )
     return {
@@ -105,32 +108,60 @@ def _from_mlflow(config: NbmlopsConfig) -> dict[str, dict[str, str]]:
     }
 
 
+def _is_dead(kernel: dict[str, str]) -> bool:
+    if not is_local(kernel) or not kernel.get("pid", "").isdigit():
+        return False  # another machine's process: cannot tell
+    me = {"pid": str(os.getpid()), "started": process_start_ticks(os.getpid())}
+    if kernel["pid"] == me["pid"] and kernel.get("started", "") in ("", me["started"]):
+        return False  # this very process
+    return not owner_alive(kernel)
+
+
 def reap_dead_runs(config: NbmlopsConfig) -> list[str]:
-    """Mark RUNNING runs of kernels that are gone as KILLED; return their ids."""
-    host = socket.gethostname()
-    dead = []
-    for run_id, kernel in candidates(config).items():
-        if kernel.get("host") != host or not kernel.get("pid", "").isdigit():
-            continue  # another machine's kernel: cannot tell
-        if int(kernel["pid"]) == os.getpid():
-            continue
-        if not is_alive(int(kernel["pid"]), kernel.get("started", "")):
-            dead.append((run_id, kernel))
+    """Mark RUNNING runs whose owner process is gone as KILLED; return their ids."""
+    dead = [(rid, kernel) for rid, kernel in candidates(config).items() if _is_dead(kernel)]
     if not dead:
         return []
-    from nbmlops.mlflow_gateway import client_for
+    from nbmlops.mlflow_gateway import client_for, few_retries
 
     client = client_for(config.tracking_uri)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     done = []
-    for run_id, kernel in dead:
-        note = (f"Marked KILLED by nbmlops at {stamp}: kernel pid {kernel['pid']} "
-                f"(session {kernel.get('session', '?')}) on {host} died while this run was "
-                f"RUNNING (killed, out of memory or crashed).")
-        run = client.get_run(run_id)
-        old = run.data.tags.get("mlflow.note.content", "")
-        client.set_tag(run_id, "nbmlops.killed_note", note)
-        client.set_tag(run_id, "mlflow.note.content", f"**{note}**\n\n{old}".strip())
-        client.set_terminated(run_id, "KILLED")
-        done.append(run_id)
+    with few_retries():
+        for run_id, kernel in dead:
+            with contextlib.suppress(Exception):  # one broken run must not stop the others
+                _mark_killed(client, run_id, kernel)
+                done.append(run_id)
     return done
+
+
+def _mark_killed(client: Any, run_id: str, kernel: dict[str, str]) -> None:
+    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    what = {"batch": "nbmlops run process", "sweep": "nbmlops sweep process"}.get(
+        kernel.get("kind", ""), "kernel")
+    note = (f"Marked KILLED by nbmlops at {stamp}: {what} pid {kernel['pid']} "
+            f"(session {kernel.get('session', '?')}) on {kernel.get('host', '?')} died while "
+            "this run was RUNNING (killed, out of memory or crashed).")
+    run = client.get_run(run_id)
+    old = run.data.tags.get("mlflow.note.content", "")
+    _promote_start_params(client, run)
+    client.set_tag(run_id, "nbmlops.killed_note", note)
+    client.set_tag(run_id, "mlflow.note.content", f"**{note}**\n\n{old}".strip())
+    client.set_terminated(run_id, "KILLED")
+
+
+def _promote_start_params(client: Any, run: Any) -> None:
+    """The cell's params known at its start (kept in a tag while autolog ran) become params."""
+    import json
+
+    try:
+        start = json.loads(run.data.tags.get("nbmlops.start_params") or "{}")
+    except ValueError:
+        return
+    logged = run.data.params
+    missing = {(f"cell.{k}" if k in logged and logged[k] != v else k): str(v)
+               for k, v in start.items() if logged.get(k) != v}
+    missing = {k: v for k, v in missing.items() if k not in logged}
+    if missing:
+        from nbmlops.mlflow_gateway import log_params
+
+        log_params(client, run.info.run_id, missing)

@@ -9,24 +9,31 @@ successful contact; ``%mlops sync`` and ``nbmlops sync`` call it on demand.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
-from nbmlops.mlflow_gateway import client_for, few_retries, reachable, write
+from nbmlops.mlflow_gateway import client_for, few_retries, log_tree, reachable, write
 from nbmlops.run_record import RunRecord
+from nbmlops.tracking.collect import rename_clashes
 
 
-def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None) -> Path:
-    """Write ``record`` to ``spool_dir`` atomically; return its folder."""
+def spool(record: RunRecord, spool_dir: Path, artifact_root: str | None = None,
+          files: Path | None = None) -> Path:
+    """Write ``record`` (and the artifact folder ``files``) to ``spool_dir`` atomically."""
     spool_dir.mkdir(parents=True, exist_ok=True)
     final = spool_dir / record.local_id
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=spool_dir))
+    if files is not None and files.is_dir():  # what the user's own mlflow calls logged
+        shutil.copytree(files, tmp / "files")
     data = {"record": record.to_dict(), "artifact_root": artifact_root}
     (tmp / "run.json").write_text(json.dumps(data, default=str), encoding="utf-8")
     if final.exists():
@@ -67,13 +74,47 @@ class SyncResult:
         p.text(str(self))
 
 
-def sync(config: NbmlopsConfig | None = None) -> SyncResult:
+@contextlib.contextmanager
+def _locked(spool_dir: Path, wait: float) -> Iterator[bool]:
+    """Hold ``<spool_dir>.lock`` (an OS file lock); yields whether it was acquired.
+
+    Two syncs at once (two kernels, a kernel and ``nbmlops sync``) take turns,
+    so each spooled run is uploaded exactly once. The OS releases the lock
+    when its holder dies.
+    """
+    spool_dir.parent.mkdir(parents=True, exist_ok=True)
+    with open(spool_dir.with_name(spool_dir.name + ".lock"), "a+b") as handle:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: no lock (documented)
+            yield True
+            return
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() >= deadline:
+                    yield False
+                    return
+                time.sleep(0.1)
+        try:
+            yield True
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def sync(config: NbmlopsConfig | None = None, wait: float = 300.0) -> SyncResult:
     """Upload every run spooled under ``config.spool_dir`` whose store answers.
 
     Parameters
     ----------
     config
         Resolved configuration (default: :func:`~nbmlops.config.load_config`).
+    wait
+        Seconds to wait for another sync of the same spool to finish (0: do
+        not wait; its runs are reported waiting).
 
     Returns
     -------
@@ -81,9 +122,22 @@ def sync(config: NbmlopsConfig | None = None) -> SyncResult:
         Run ids uploaded, local ids still waiting (store unreachable or error).
     """
     config = config or load_config()
+    spool_dir = config.path(config.spool_dir)
+    if not pending(spool_dir):
+        return SyncResult()
+    with _locked(spool_dir, wait) as acquired:
+        if not acquired:
+            result = SyncResult(waiting=[p.name for p in pending(spool_dir)])
+            for name in result.waiting:
+                result.errors[name] = "another sync is uploading the spool"
+            return result
+        return _sync(config, spool_dir)
+
+
+def _sync(config: NbmlopsConfig, spool_dir: Path) -> SyncResult:
     result = SyncResult()
     alive: dict[str, bool] = {}
-    for folder in pending(config.path(config.spool_dir)):
+    for folder in pending(spool_dir):
         data = json.loads((folder / "run.json").read_text(encoding="utf-8"))
         record = RunRecord.from_dict(data["record"])
         uri = record.tracking_uri
@@ -94,6 +148,8 @@ def sync(config: NbmlopsConfig | None = None) -> SyncResult:
             continue
         try:
             run_id = upload(record, data.get("artifact_root"))
+            if (folder / "files").is_dir():
+                log_tree(client_for(record.tracking_uri), run_id, folder / "files")
         except Exception as exc:  # keep it spooled; say why
             result.waiting.append(record.local_id)
             result.errors[record.local_id] = f"{type(exc).__name__}: {exc}".splitlines()[0]
@@ -113,8 +169,10 @@ def _upload(record: RunRecord, artifact_root: str | None) -> str:
     client = client_for(record.tracking_uri)
     if record.run_id is not None:
         try:
-            client.get_run(record.run_id)
+            logged = client.get_run(record.run_id).data.params
         except Exception:  # the run never reached this store: create it
             record.run_id = None
+        else:  # autolog's params are there already: the cell's differing ones as cell.<name>
+            rename_clashes(record, logged)
     record.tags.setdefault("nbmlops.spooled", "true")
     return write(client, record, artifact_root)

@@ -1,7 +1,14 @@
-"""Start the MLflow UI for the configured store (``%mlops ui`` / ``nbmlops ui``)."""
+"""Start the MLflow UI for the configured store (``%mlops ui`` / ``nbmlops ui``).
+
+The UI ends with its owner: it runs under :mod:`nbmlops.tracking.ui_guard`,
+which stops the server's whole process group when the kernel (or the
+``nbmlops ui`` process) exits, is killed, or stops it.
+"""
 
 from __future__ import annotations
 
+import atexit
+import os
 import socket
 import subprocess
 import sys
@@ -13,8 +20,10 @@ from typing import Any
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError
 from nbmlops.mlflow_gateway import is_remote, reachable
+from nbmlops.tracking.context import process_start_ticks
 
 _RUNNING: dict[str, UiServer] = {}
+_AT_EXIT: list[bool] = []
 
 
 @dataclass
@@ -27,7 +36,7 @@ class UiServer:
     proc: Any = None
 
     def stop(self) -> None:
-        """Terminate the UI process this kernel started."""
+        """Stop the UI this process started (its guard ends the server's whole group)."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -41,6 +50,18 @@ class UiServer:
 
     def __str__(self) -> str:
         return f"MLflow UI: {self.url}"
+
+
+def stop_all() -> None:
+    """Stop every UI started by this process (registered with :mod:`atexit`)."""
+    for server in list(_RUNNING.values()):
+        server.stop()
+
+
+def _stop_at_exit() -> None:
+    if not _AT_EXIT:
+        atexit.register(stop_all)
+        _AT_EXIT.append(True)
 
 
 def free_port() -> int:
@@ -83,7 +104,10 @@ def start_ui(config: NbmlopsConfig | None = None, port: int | None = None,
     log_dir = config.path(".nbmlops")
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = Path(log_dir, "ui.log")
-    cmd = [sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
+    me = os.getpid()
+    guard = [sys.executable, "-m", "nbmlops.tracking.ui_guard", str(me),
+             process_start_ticks(me), "--"]
+    cmd = [*guard, sys.executable, "-m", "mlflow", "ui", "--backend-store-uri", uri,
            "--default-artifact-root", Path(config.artifact_root).resolve().as_uri(),
            "--host", "127.0.0.1", "--port", str(port), "--workers", "1"]
     with open(log_path, "ab") as log:
@@ -91,6 +115,7 @@ def start_ui(config: NbmlopsConfig | None = None, port: int | None = None,
                                 start_new_session=True, cwd=config.project_root)
     server = UiServer(url=url, pid=proc.pid, log=uri, proc=proc)
     _RUNNING[url] = server
+    _stop_at_exit()
     deadline = time.monotonic() + wait
     while wait and time.monotonic() < deadline:
         if proc.poll() is not None:

@@ -108,3 +108,11 @@ def test_sklearn_autolog_on_by_default_and_off_with_flag(ip, client):
     # a fit outside %%mlops cells starts no run of its own
     ip.run_cell("LogisticRegression().fit(X, y)")
     assert len(all_runs(client)) == 2
+
+
+def test_note_keeps_the_magic_line_as_written(ip, client):
+    ip.run_cell("%%mlops run --no-autolog --tags team=ml stage=dev --name 'my run'\nC = 1")
+    (run,) = all_runs(client)
+    note = run.data.tags["mlflow.note.content"]
+    assert note.startswith("`%%mlops run --name 'my run' --tags team=ml stage=dev --no-autolog`")
+    assert "True" not in note.splitlines()[0] and "[" not in note.splitlines()[0]

@@ -27,15 +27,12 @@ def test_ordinary_names(name):
     assert not is_secret_name(name)
 
 
-def test_auth_in_a_name_is_cautious_and_only_drops_the_name():
-    # 'auth' marks a credential name (auth_header, oauth_state), so `author_x` is dropped
-    # from params and metrics too: a known false positive, preferred to leaking a credential.
-    assert is_secret_name("author_x") and is_secret_name("oauth_state")
-    analysis = capture.analyse("author_x = 'Ada'\nC = 1\nauthor_n = 3")
-    assert capture.literal_params(analysis, redact_secrets=True) == {"C": "1"}
-    assert capture.literal_params(analysis, redact_secrets=False) == {
-        "author_x": "'Ada'", "C": "1", "author_n": "3"}
-    # values are redacted by their own patterns, not by the name rule: the text is kept
+def test_auth_names_are_whole_words():
+    # 'auth' is a credential word (auth_header, oauth_state); `author_x` and `n_authors` are not
+    assert is_secret_name("auth_header") and is_secret_name("oauth_state")
+    assert not is_secret_name("author_x") and not is_secret_name("n_authors")
+    analysis = capture.analyse("author_x = 'Ada'\nC = 1\nauth_key = 'abcd1234'")
+    assert capture.literal_params(analysis, redact_secrets=True) == {"author_x": "'Ada'", "C": "1"}
     assert redact('author_x = "Ada Lovelace"') == 'author_x = "Ada Lovelace"'
 
 
@@ -49,7 +46,7 @@ def test_values_are_redacted(secret):
 
 def test_assignments_keep_the_name_hide_the_value():
     assert redact('password = "hunter2!"') == 'password = "[REDACTED]"'
-    assert redact("DB_PASSWORD=supersecret1") == "DB_PASSWORD=[REDACTED]"
+    assert redact("DB_PASSWORD=supersecret1") == 'DB_PASSWORD="[REDACTED]"'
     assert redact('api_key = os.environ["API_KEY"]') == 'api_key = os.environ["API_KEY"]'
     assert redact("postgres://bob:pw1234@db/x") == "postgres://[REDACTED]@db/x"
 

@@ -33,7 +33,7 @@ def test_outage_spools_whole_run_then_sync_uploads_it(ip, tmp_path, capsys, proj
     from nbmlops.cli import main
 
     server = MlflowServer(tmp_path)  # our own: stopping it must not break the session one
-    server.start()
+    server.start(timeout=300)  # a start takes a minute or more on a loaded machine
     try:
         ip.run_line_magic("mlops", f"init --experiment outage --tracking-uri {server.url}")
         ip.user_ns["server"] = server
@@ -58,7 +58,7 @@ def test_outage_spools_whole_run_then_sync_uploads_it(ip, tmp_path, capsys, proj
         result = CliRunner().invoke(main, ["sync"])
         assert result.exit_code == 1 and "2 waiting" in result.output
 
-        server.start()
+        server.start(timeout=300)  # a start takes a minute or more on a loaded machine
         # the next successful contact uploads the spooled runs automatically
         ip.run_cell("%%mlops run --name back\nC = 5\nacc = C / 10")
         assert "uploaded 2 run(s)" in capsys.readouterr().err

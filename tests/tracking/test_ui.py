@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import urllib.request
 
 import pytest
+
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -28,3 +36,57 @@ def test_ui_starts_links_and_reuses(ip, capsys):
         assert ui.start_ui(magics.resolved_config()).url == url  # reused, not a second UI
     finally:
         ui._RUNNING[url].stop()
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as resp:
+            return resp.status == 200
+    except OSError:
+        return False
+
+
+def _until(predicate, timeout: float = 60.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.5)
+    return False
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+def test_ui_ends_when_its_kernel_is_sigkilled(project):
+    from tests.tracking.test_kernel import _execute, _kernel
+
+    port = free_port()
+    km, kc = _kernel(project)
+    try:
+        reply, _ = _execute(kc, f"%load_ext nbmlops\n%mlops ui --port {port}")
+        assert reply["status"] == "ok"
+        assert _answers(f"http://127.0.0.1:{port}")
+        os.kill(km.provisioner.process.pid, signal.SIGKILL)
+        km.provisioner.process.wait()
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    assert _until(lambda: not _listening(port)), "mlflow ui outlived its kernel"
+
+
+def test_nbmlops_ui_sigterm_stops_the_server(project):
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "nbmlops", "ui", "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert _until(lambda: _answers(f"http://127.0.0.1:{port}"), 120), "ui never answered"
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        assert _until(lambda: not _listening(port)), "mlflow ui outlived nbmlops ui"
+    finally:
+        if proc.poll() is None:
+            proc.kill()

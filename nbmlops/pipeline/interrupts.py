@@ -18,7 +18,7 @@ interrupted code holds:
 A second signal exits at once (``os._exit``), killing the kernels first.
 
 Every batch and sweep run also carries its owner's identity (host, pid,
-process start time: :func:`owner_identity`), so if this process itself is
+process start time: :func:`nbmlops.tracking.owner_tags`), so if this process itself is
 SIGKILLed, the dead-kernel reaper can still mark the run KILLED.
 """
 
@@ -27,10 +27,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 #: seconds an interrupted kernel gets to end its cell before it is killed
@@ -163,27 +161,6 @@ def _kernel_pid(km: Any) -> int | None:
     process = getattr(getattr(km, "provisioner", None), "process", None)
     pid = getattr(process, "pid", None)
     return int(pid) if pid else None
-
-
-def owner_identity() -> dict[str, str]:
-    """Tags naming this process as the owner of a run: host, pid, process start time.
-
-    The same keys as a kernel's own runs (``nbmlops.kernel.*``), so the
-    dead-kernel reaper marks a batch or sweep run KILLED when its owner is
-    gone, and a recycled pid (another start time) does not pass for it.
-    """
-    pid = os.getpid()
-    return {"nbmlops.kernel.host": socket.gethostname(), "nbmlops.kernel.pid": str(pid),
-            "nbmlops.kernel.started": _start_ticks(pid),
-            "nbmlops.kernel.session": f"nbmlops-cli-{pid}"}
-
-
-def _start_ticks(pid: int) -> str:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return ""
-    return stat.rsplit(")", 1)[-1].split()[19]
 
 
 def kill_parent(recorder: Any, exc: BaseException) -> None:

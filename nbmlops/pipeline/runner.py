@@ -31,6 +31,7 @@ from nbmlops.pipeline.plan import (
 )
 from nbmlops.pipeline.recorders import RecorderLike, choose
 from nbmlops.pipeline.results import NotebookRunResult
+from nbmlops.tracking.context import owner_tags
 
 
 def run_notebook(
@@ -198,7 +199,7 @@ def _run(plan: Plan, km: Any, recorder: RecorderLike, pool: Executor, nests: boo
     from nbmlops.pipeline.kernel import set_env, stop_kernel
 
     run_tags = {"mlflow.source.name": str(plan.source), "mlflow.source.type": "NOTEBOOK",
-                "nbmlops.kind": "pipeline", **interrupts.owner_identity(), **options.tags}
+                "nbmlops.kind": "pipeline", **owner_tags("batch"), **options.tags}
     # the run is created (in a helper, the kernel or here) while papermill loads
     begun = pool.submit(recorder.begin, options.run_name or plan.source.stem, run_tags,
                         options.parent_run_id, plan.effective)

@@ -28,6 +28,7 @@ from nbmlops.pipeline.plan import ExecOptions, Plan, check_tracking, prepare
 from nbmlops.pipeline.recorders import Ended, RecorderLike, choose
 from nbmlops.pipeline.results import NotebookRunResult, SweepResult
 from nbmlops.pipeline.runner import execute
+from nbmlops.tracking.context import owner_tags
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,7 @@ def _run_sweep(spec: SweepSpec, plans: list[Plan], combos: list[dict[str, Any]],
     def open_parent() -> str:
         return recorder.begin(f"sweep {spec.source.stem}", {
             "nbmlops.kind": "sweep", "mlflow.source.name": str(spec.source.resolve()),
-            "nbmlops.sweep.out_dir": str(spec.folder), **interrupts.owner_identity()}, None,
+            "nbmlops.sweep.out_dir": str(spec.folder), **owner_tags("sweep")}, None,
             {"sweep.grid": spec.grid, "sweep.combinations": len(combos),
              "sweep.jobs": spec.jobs})
 

@@ -23,6 +23,8 @@ from nbmlops.exceptions import DriftError
 
 LABEL_COLUMN = "label"
 DEFAULT_ID = "request_id"
+#: the per-row id of the serving logs (``request_id/row``)
+SERVING_ID = "prediction_id"
 
 
 @dataclass
@@ -93,7 +95,7 @@ def prepare(labels: Any, id_column: str | None, profile: Any) -> Labels:
                          "column; --target when the reference is data); this profile has no "
                          "target.", parameter="labels")
     frame, source = _read(labels, id_column, target)
-    id_col = id_column or DEFAULT_ID
+    id_col = id_column or _default_id(frame)
     if id_col not in frame.columns:
         hint = "" if id_column else " (pass --id-column / id_column=)"
         raise DriftError(f"id column {id_col!r} is not in the labels (columns: "
@@ -106,6 +108,15 @@ def prepare(labels: Any, id_column: str | None, profile: Any) -> Labels:
     frame = pd.DataFrame({id_col: frame[id_col], target: frame[target]})
     frame = frame.dropna(subset=[id_col]).drop_duplicates(id_col, keep="last")
     return Labels(frame.reset_index(drop=True), id_col, target, source)
+
+
+def _default_id(frame: Any) -> str:
+    """The id column to join on when none is named.
+
+    ``prediction_id`` when the labels carry it (``nbmlops serve``'s labels log:
+    one id per row of a multi-row request), else :data:`DEFAULT_ID`.
+    """
+    return SERVING_ID if SERVING_ID in frame.columns else DEFAULT_ID
 
 
 def _read(labels: Any, id_column: str | None, target: str) -> tuple[Any, dict[str, Any]]:

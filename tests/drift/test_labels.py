@@ -118,3 +118,22 @@ def test_cli_labels(project: Path, prof: Any, concept: pd.DataFrame) -> None:
     r = subprocess.run([*base, "--labels", "nope.parquet"], cwd=project, capture_output=True,
                        text=True, timeout=300)
     assert r.returncode == 2 and "No such file" in r.stderr
+
+
+def test_serving_logs_join_on_prediction_id_by_default(tmp_path):
+    # nbmlops serve logs one row per prediction: request_id repeats in a multi-row request,
+    # prediction_id ("request_id/row") does not; the labels log carries both
+    import numpy as np
+    import pandas as pd
+
+    from nbmlops.drift.labels import prepare
+
+    class _Profile:
+        target = "y"
+
+    labels = pd.DataFrame({"request_id": ["a", "a"], "row": [0, 1],
+                           "prediction_id": ["a/0", "a/1"], "label": [0, 1]})
+    out = prepare(labels, None, _Profile())
+    assert out.id_column == "prediction_id"
+    assert list(out.frame["y"]) == [0, 1]
+    assert np.array_equal(out.frame["prediction_id"], ["a/0", "a/1"])

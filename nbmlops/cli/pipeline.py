@@ -117,6 +117,11 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
 @_KERNEL
 @_EXPERIMENT
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option("--cluster", default=None, metavar="tcp://HOST:PORT",
+              help="Run each combination as a task on this Dask scheduler (pip install "
+              "'nbmlops[dask]'); --out-dir may then be an fsspec URL.")
+@click.option("--retries", type=click.IntRange(0), default=1, show_default=True,
+              help="With --cluster: times a combination whose worker died runs again.")
 @_JSON
 def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK once per parameter combination, JOBS at a time.

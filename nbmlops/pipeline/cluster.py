@@ -245,7 +245,8 @@ def run_all(spec: SweepSpec, plans: list[Plan], varying: list[str],
     try:
         with tqdm(total=len(plans), desc=f"sweep {spec.source.stem}", unit="run",
                   disable=not spec.progress) as bar:
-            done = as_completed([state.submit(i) for i in range(len(plans))])
+            done = as_completed([state.submit(i) for i in range(len(plans))],
+                                loop=cluster.client.loop)
             failed = 0
             for future in done:
                 i = state.futures.pop(future)

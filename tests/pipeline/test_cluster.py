@@ -51,20 +51,21 @@ def cluster(project: Path) -> Iterator[Any]:
         lc.close()
 
 
-def _children(parent: str) -> list[Any]:
+def _children(parent: str, sweep: bool = True) -> list[Any]:
     client = mlflow.MlflowClient(load_config().tracking_uri)
     runs = client.search_runs([client.get_run(parent).info.experiment_id],
                               filter_string=f"tags.mlflow.parentRunId = '{parent}'",
                               order_by=["attributes.start_time ASC"])
-    return sorted(runs, key=lambda r: (int(r.data.tags["nbmlops.sweep.index"]),
+    return list(runs) if not sweep else sorted(runs, key=lambda r: (int(r.data.tags["nbmlops.sweep.index"]),
                                        r.info.start_time))
 
 
-def _view(run: Any) -> dict[str, Any]:
-    """What must not depend on where a child run ran."""
+def _view(run: Any, out_dir: str) -> dict[str, Any]:
+    """What must not depend on where a child run ran (the sweep's folder aside)."""
+    params = {k: v.replace(out_dir, "<out>") for k, v in run.data.params.items()}
     tags = {k: v for k, v in run.data.tags.items()
             if k.startswith("nbmlops.") or k in {"mlflow.runName", "mlflow.source.type"}}
-    return {"status": run.info.status, "params": run.data.params,
+    return {"status": run.info.status, "params": params,
             "metrics": run.data.metrics, "tags": tags}
 
 
@@ -95,10 +96,14 @@ def test_cluster_sweep_records_what_a_local_sweep_records(train_nb: Path, projec
     assert [p.info.status for p in parents] == ["FINISHED", "FINISHED"]
     kids = [_children(p.info.run_id) for p in parents]
     assert len(kids[0]) == len(kids[1]) == 4
-    assert [_view(r) for r in kids[0]] == [_view(r) for r in kids[1]]
+    folders = [p.data.tags["nbmlops.sweep.out_dir"] for p in parents]
+    assert folders[0] == str(project / "local")
+    views = [[_view(r, folder) for r in runs] for runs, folder in zip(kids, folders, strict=True)]
+    assert views[0] == views[1]
+    assert views[1][3]["params"]["metrics_path"] == "<out>/003/metrics.json"
     # each child holds its notebook's own %%mlops run, as in a local sweep
     for run in kids[1]:
-        assert len(_children(run.info.run_id)) == 1
+        assert len(_children(run.info.run_id, sweep=False)) == 1
 
 
 def test_worker_killed_mid_combination_is_reported_and_its_run_killed(

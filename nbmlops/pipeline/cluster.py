@@ -58,7 +58,7 @@ class ClusterSpec:
     remote_dir
         fsspec URL the combinations' folders are copied to (``None``: ``out_dir`` is local).
     timings
-        ``(submitted, started, ended)`` wall-clock times per finished task
+        ``(submitted, started, ended, received)`` wall-clock times per finished task
         (filled by :func:`run_all`; the cluster benchmark reads them).
     """
 
@@ -66,7 +66,7 @@ class ClusterSpec:
     owned: bool = False
     retries: int = 1
     remote_dir: str | None = None
-    timings: list[tuple[float, float, float]] = field(default_factory=list)
+    timings: list[tuple[float, float, float, float]] = field(default_factory=list)
 
     @property
     def address(self) -> str:
@@ -91,7 +91,8 @@ def connect(cluster: Any, out_dir: str | Path | None,
     Parameters
     ----------
     cluster
-        A ``distributed.Client``, or a scheduler address (``tcp://host:8786``).
+        A ``distributed.Client``, a scheduler address (``tcp://host:8786``), or a
+        :class:`ClusterSpec` (used as it is).
     out_dir
         The sweep's ``out_dir``; an fsspec URL is kept in the returned spec and
         replaced by ``None`` (the default local folder, copied to the URL).
@@ -116,6 +117,8 @@ def connect(cluster: Any, out_dir: str | Path | None,
             package="distributed") from None
     remote = str(out_dir) if is_url(out_dir) else None
     local = None if remote else out_dir
+    if isinstance(cluster, ClusterSpec):
+        return replace(cluster, remote_dir=remote), local
     if isinstance(cluster, distributed.Client):
         return ClusterSpec(cluster, False, retries, remote), local
     try:
@@ -289,8 +292,8 @@ def _outcome(state: _Sweep, future: Any, i: int) -> NotebookRunResult | None:
     plan = state.plans[i]
     if future.status == "finished":
         result, started, ended = future.result()
-        state.cluster.timings.append((state.submitted[future], started, ended))
-        return result  # type: ignore[no-any-return]
+        state.cluster.timings.append((state.submitted[future], started, ended, time.time()))
+        return result
     exc = future.exception()
     if isinstance(exc, KilledWorker):
         if state.attempts[i] <= state.cluster.retries:
@@ -331,18 +334,16 @@ def _end_stale(spec: SweepSpec, recorder: Any, parent: str,
 def _cancel(state: _Sweep, recorder: Any, parent: str,
             results: list[NotebookRunResult | None]) -> None:
     """Ctrl-C: interrupt running combinations, cancel queued ones, end their runs KILLED."""
-    from distributed import wait
-
     client = state.cluster.client
     pending = list(state.futures)
     keys = [f.key for f in pending]
     hit = {k for ks in client.run(interrupt, keys).values() for k in ks}
     client.cancel([f for f in pending if f.key not in hit])
     running = [f for f in pending if f.key in hit]
-    try:  # each records its run KILLED, as a local run does on Ctrl-C
-        wait(running, timeout=CANCEL_GRACE_S)
-    except TimeoutError:
-        pass  # still RUNNING: ended KILLED below
+    deadline = time.monotonic() + CANCEL_GRACE_S
+    # each records its run KILLED, as a local run does on Ctrl-C (else ended KILLED below)
+    while not all(f.done() for f in running) and time.monotonic() < deadline:
+        time.sleep(0.1)
     for future in pending:
         i = state.futures[future]
         results[i] = NotebookRunResult(

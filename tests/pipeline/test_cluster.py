@@ -56,7 +56,9 @@ def _children(parent: str, sweep: bool = True) -> list[Any]:
     runs = client.search_runs([client.get_run(parent).info.experiment_id],
                               filter_string=f"tags.mlflow.parentRunId = '{parent}'",
                               order_by=["attributes.start_time ASC"])
-    return list(runs) if not sweep else sorted(runs, key=lambda r: (int(r.data.tags["nbmlops.sweep.index"]),
+    if not sweep:
+        return list(runs)
+    return sorted(runs, key=lambda r: (int(r.data.tags["nbmlops.sweep.index"]),
                                        r.info.start_time))
 
 
@@ -188,6 +190,10 @@ def test_ctrl_c_cancels_the_rest_and_kills_running_runs(project: Path, cluster: 
         statuses[r.data.tags.get("nbmlops.kind")].append(r.info.status)
     assert statuses["sweep"] == ["KILLED"], err
     assert statuses["pipeline"] == ["KILLED", "KILLED"]  # the queued two never started
+    # interrupted in their worker thread, as Ctrl-C interrupts a local run: execute()
+    # ended them (the fallback that ends RUNNING leftovers would tag them "cancelled")
+    assert all("nbmlops.status" not in r.data.tags for r in runs
+               if r.data.tags.get("nbmlops.kind") == "pipeline")
     assert not any(r.info.status == "RUNNING" for r in runs)
 
 

@@ -27,7 +27,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nbmlops.config import NbmlopsConfig
 from nbmlops.exceptions import MissingDependencyError, UsageArgumentError
@@ -35,9 +35,6 @@ from nbmlops.pipeline.plan import ExecOptions, Plan
 from nbmlops.pipeline.recorders import RecorderLike, choose
 from nbmlops.pipeline.results import NotebookRunResult
 from nbmlops.pipeline.runner import execute
-
-if TYPE_CHECKING:
-    from nbmlops.pipeline.sweep import SweepSpec
 
 #: seconds Ctrl-C waits for interrupted combinations to record their KILLED runs
 CANCEL_GRACE_S = 60.0
@@ -205,7 +202,7 @@ def interrupt(keys: list[str], dask_worker: Any = None) -> list[str]:
 class _Sweep:
     """The state of one cluster sweep while it runs."""
 
-    spec: SweepSpec
+    spec: Any  # the nbmlops.pipeline.sweep.SweepSpec (not imported: no import cycle)
     cluster: ClusterSpec
     plans: list[Plan]
     options: list[ExecOptions]
@@ -226,7 +223,7 @@ class _Sweep:
         return future
 
 
-def run_all(spec: SweepSpec, plans: list[Plan], varying: list[str],
+def run_all(spec: Any, plans: list[Plan], varying: list[str],
             recorder: Any) -> list[NotebookRunResult]:
     """Run every plan as a Dask task; the results in plan order (the sweep's hook).
 
@@ -273,7 +270,7 @@ def run_all(spec: SweepSpec, plans: list[Plan], varying: list[str],
     return [r for r in results if r is not None]
 
 
-def _options(spec: SweepSpec, plan: Plan, i: int, varying: list[str],
+def _options(spec: Any, plan: Plan, i: int, varying: list[str],
              parent: str) -> ExecOptions:
     """Combination ``i``'s options: as in a local sweep, with the sweep run as parent."""
     label = ",".join(f"{k}={_text(plan.effective[k])}" for k in varying)
@@ -306,7 +303,7 @@ def _outcome(state: _Sweep, future: Any, i: int) -> NotebookRunResult | None:
                              error=f"{type(exc).__name__}: {exc}")
 
 
-def _end_stale(spec: SweepSpec, recorder: Any, parent: str,
+def _end_stale(spec: Any, recorder: Any, parent: str,
                results: list[NotebookRunResult | None], status: str) -> None:
     """End KILLED the child runs still RUNNING (their worker died or was interrupted).
 

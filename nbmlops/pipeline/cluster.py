@@ -25,6 +25,7 @@ import ctypes
 import json
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -131,6 +132,8 @@ def connect(cluster: Any, out_dir: str | Path | None,
 
 _RECORDERS: dict[str, RecorderLike] = {}
 _RECORDERS_LOCK = threading.Lock()
+#: writes a worker's MLflow records one at a time while its next combination runs
+_WRITER = ThreadPoolExecutor(1, thread_name_prefix="nbmlops-record")
 
 
 class Cancelled(BaseException):
@@ -162,15 +165,38 @@ def run_combination(plan: Plan, options: ExecOptions,
             path.parent.mkdir(parents=True, exist_ok=True)
     recorder = _recorder(plan.config, options.experiment)
     try:
-        result = execute(plan, options, recorder=recorder)
+        result = execute(plan, options, recorder=recorder, recording=_WRITER)
     except Cancelled:  # execute ended the run KILLED
         result = NotebookRunResult(str(plan.source), str(plan.output), "kernel_died",
                                    plan.effective, error="Cancelled (Ctrl-C) while running.")
+    result = _recorded(plan, result)
     result.experiment_id = result.experiment_id or recorder.experiment_id
     if remote is not None:
         result.output_notebook = _upload(plan.output.parent, remote)
         result.output_notebook += "/" + plan.output.name
     return result, started, time.time()
+
+
+def _recorded(plan: Plan, result: NotebookRunResult) -> NotebookRunResult:
+    """``result`` once its MLflow record is written (a failed one if writing failed).
+
+    As in a local sweep, the worker's next combination starts meanwhile: this
+    task leaves the worker's thread pool while it waits for the record.
+    """
+    pending, result.pending = result.pending, None
+    if pending is None:
+        return result
+    from distributed import secede
+
+    secede()
+    try:
+        pending.result()
+    except Cancelled:  # Ctrl-C while the record is written: it is written all the same
+        pass
+    except Exception as exc:
+        return NotebookRunResult(str(plan.source), str(plan.output), "failed", plan.effective,
+                                 error=f"{type(exc).__name__}: {exc}")
+    return result
 
 
 def _upload(folder: Path, remote: str) -> str:

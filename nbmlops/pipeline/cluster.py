@@ -267,7 +267,7 @@ def run_all(spec: Any, plans: list[Plan], varying: list[str],
                                           for i, p in enumerate(plans)],
                    uuid.uuid4().hex[:8], attempts=[0] * len(plans))
     results: list[NotebookRunResult | None] = [None] * len(plans)
-    workers = set(cluster.client.scheduler_info()["workers"])
+    workers = set(cluster.client.nthreads())  # every worker (scheduler_info may cap)
     try:
         with tqdm(total=len(plans), desc=f"sweep {spec.source.stem}", unit="run",
                   disable=not spec.progress) as bar:
@@ -284,7 +284,7 @@ def run_all(spec: Any, plans: list[Plan], varying: list[str],
                 failed += not result.ok
                 bar.set_postfix(failed=failed)
                 bar.update()
-        lost = workers - set(cluster.client.scheduler_info()["workers"])
+        lost = workers - set(cluster.client.nthreads())
         if lost or sum(state.attempts) > len(plans) or any(
                 r is not None and r.run_id is None for r in results):
             _end_stale(spec, recorder, parent, results, "kernel_died")

@@ -126,6 +126,11 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
 @_KERNEL
 @_EXPERIMENT
 @click.option("--progress/--no-progress", default=True, help="Show a progress bar.")
+@click.option("--cluster", default=None, metavar="tcp://HOST:PORT",
+              help="Run each combination as a task on this Dask scheduler (pip install "
+              "'nbmlops[dask]'); --out-dir may then be an fsspec URL.")
+@click.option("--retries", type=click.IntRange(0), default=1, show_default=True,
+              help="With --cluster: times a combination whose worker died runs again.")
 @_JSON
 def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     """Run NOTEBOOK once per parameter combination, JOBS at a time.
@@ -150,7 +155,7 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
             base=_given(options.pop("params_files")), base_text=dict(options.pop("params")),
             progress=options["progress"] and not as_json)
         result = run_sweep(notebook, **options)
-    except Interrupted as exc:
+    except (Interrupted, KeyboardInterrupt) as exc:  # KeyboardInterrupt: a --cluster sweep
         _interrupted(exc, "the sweep run and every open combination run")
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)

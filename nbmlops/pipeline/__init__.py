@@ -7,7 +7,7 @@
 The parameters cell (:mod:`.parameters`, :mod:`.tagging`), safe injection
 (:mod:`.inject`), the checked plan and its options (:mod:`.plan`), execution
 in a fresh kernel (:mod:`.runner`, :mod:`.kernel`), MLflow recorders
-(:mod:`.recorders`), results (:mod:`.results`), sweeps (:mod:`.sweep`) and
+(:mod:`.recorders`), results (:mod:`.results`), sweeps (:mod:`.sweep`, on Dask: :mod:`.cluster`) and
 the DVC/CI export (:mod:`.export`, :mod:`.ci`).
 
 Public names are resolved lazily (papermill, MLflow and nbformat load on first use).
@@ -31,6 +31,7 @@ _LAZY: dict[str, str] = {
     "SweepResult": "nbmlops.pipeline.results:SweepResult",
     "tag_parameters_cell": "nbmlops.pipeline.tagging:tag_parameters_cell",
     "init_ci": "nbmlops.pipeline.ci:init_ci",
+    "ClusterSpec": "nbmlops.pipeline.cluster:ClusterSpec",
 }
 
 __all__ = sorted(_LAZY)

@@ -45,6 +45,7 @@ class SweepSpec:
     config: NbmlopsConfig
     options: ExecOptions
     progress: bool
+    cluster: Any = None  # a nbmlops.pipeline.cluster.ClusterSpec: combinations run on Dask
 
 
 def _cell(value: Any) -> str:
@@ -101,6 +102,8 @@ def sweep(
     config: NbmlopsConfig | None = None,
     experiment: str | None = None,
     progress: bool = True,
+    cluster: Any = None,
+    retries: int = 1,
 ) -> SweepResult:
     """Run ``notebook`` for every combination, ``jobs`` kernels at a time.
 
@@ -127,6 +130,11 @@ def sweep(
         As for :func:`nbmlops.pipeline.runner.run_notebook`.
     progress
         Show a tqdm progress bar.
+    cluster, retries
+        Run each combination as a task on a Dask cluster: a ``distributed.Client``
+        or a scheduler address; ``out_dir`` may then be an fsspec URL. A combination
+        whose worker died is submitted again up to ``retries`` times (see
+        :mod:`nbmlops.pipeline.cluster`).
 
     Returns
     -------
@@ -151,20 +159,24 @@ def sweep(
     if not combos or (not grid and not param_sets):
         raise UsageArgumentError("A sweep needs --grid NAME=V1,V2 or --params-files.",
                                  parameter="grid")
+    if cluster is not None:  # connect first: an unreachable scheduler is bad input
+        from nbmlops.pipeline.cluster import connect
+        cluster, out_dir = connect(cluster, out_dir, retries)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     folder = Path(out_dir) if out_dir else config.project_root / "outputs" / "sweeps" / (
         f"{source.stem}-{stamp}")
     spec = SweepSpec(source, grid or {}, base or {}, base_text or {}, jobs, folder.resolve(),
                      cwd, config,
                      ExecOptions(timeout=timeout, kernel_name=kernel_name, experiment=experiment),
-                     progress)
+                     progress, cluster)
     plans = [_plan(spec, i, combo) for i, combo in enumerate(combos)]
     varying = _varying(plans, combos)
     # MLflow loads in a helper process (unless loaded here already) while kernels boot
     recorder = choose(config, experiment)
     try:
         runs, parent = _run_sweep(spec, plans, combos, varying, recorder)
-        result = SweepResult(str(source), runs, combos, metric, mode, parent, str(spec.folder),
+        result = SweepResult(str(source), runs, combos, metric, mode, parent,
+                             (cluster and cluster.remote_dir) or str(spec.folder),
                              time.perf_counter() - t0, varying)
         _finish_parent(recorder, result)
     finally:
@@ -193,12 +205,21 @@ def _run_sweep(spec: SweepSpec, plans: list[Plan], combos: list[dict[str, Any]],
     # the sweep run is created (waiting on the helper) while the first kernels boot
     with ThreadPoolExecutor(1) as opener:
         lazy = SweepRecorder(recorder, opener.submit(open_parent))
-        with interrupts.handling():  # Ctrl-C: launch nothing more, stop kernels, all KILLED
+        if spec.cluster is not None:  # each combination a Dask task; Ctrl-C cancels them there
+            from nbmlops.pipeline.cluster import run_all
+
             try:
-                runs = _run_all(spec, plans, varying, lazy)
+                runs = run_all(spec, plans, varying, lazy)
             except BaseException as exc:
                 interrupts.kill_parent(lazy, exc)
                 raise
+        else:
+            with interrupts.handling():  # Ctrl-C: launch nothing more, stop kernels, all KILLED
+                try:
+                    runs = _run_all(spec, plans, varying, lazy)
+                except BaseException as exc:
+                    interrupts.kill_parent(lazy, exc)
+                    raise
     return runs, lazy.parent_run_id()
 
 

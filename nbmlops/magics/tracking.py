@@ -50,6 +50,7 @@ def _metric_names(text: str | None) -> list[str] | None:
 @argument("--seed", type=int, help="Seed random, numpy and torch before the cell.")
 @argument("--no-autolog", action="store_true", help="Skip MLflow's sklearn autolog.")
 @argument("--metrics", help="Only log these top-level names as metrics (a,b,c).")
+@argument("--primary-metric", help="Metric ranking runs: max:auc, min:loss (default: setting).")
 def run(magics: Any, args: Any, cell: str) -> None:
     """Run the cell as one MLflow run: params, metrics, code, git, env, data, output.
 
@@ -61,11 +62,13 @@ def run(magics: Any, args: Any, cell: str) -> None:
     from nbmlops.magics._kernel import notebook_path
     from nbmlops.tracking.api import capture_run
 
-    config = magics.resolved_config()
+    from nbmlops.tracking.ranking import parse_primary
+
+    parse_primary(args.primary_metric)  # a bad direction is a one-line error before the cell
+    config = magics.resolved_config(primary_metric=args.primary_metric)
     shell = magics.shell
-    command = "run " + " ".join(
-        f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)
-    )
+    # the note shows the magic line as the user wrote it (the dispatcher keeps it)
+    command = magics.state.get("line") or "run"
     result = capture_run(
         cell, shell.user_ns, config=config, shell=shell, executor=ShellExecutor(shell),
         notebook=notebook_path(shell), name=args.name, tags=_tags(args.tags),
@@ -100,6 +103,8 @@ def init(magics: Any, args: Any) -> None:
 @argument("--last", "-l", type=int, default=20, help="How many runs (newest first).")
 @argument("--metric", "-m", help="Metric for the chart (default: most common).")
 @argument("--param", "-p", help="Param for the chart's x axis (default: most varied).")
+@argument("--all", "-a", dest="show_all", action="store_true",
+          help="Also show what MLflow's autolog recorded.")
 def runs(magics: Any, args: Any) -> Any:
     """Table of recent runs and a plotly chart of a metric against a param."""
     from IPython.display import display
@@ -107,7 +112,7 @@ def runs(magics: Any, args: Any) -> Any:
     from nbmlops.tracking.query import runs as api_runs
 
     table = api_runs(args.experiment, last=args.last, metric=args.metric, param=args.param,
-                     config=magics.resolved_config())
+                     config=magics.resolved_config(), show_all=args.show_all)
     display(table)
     if table.metric and table.rows:
         display(table.chart())

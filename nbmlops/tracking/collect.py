@@ -62,6 +62,7 @@ def collect_params(record: RunRecord, analysis: capture.CellAnalysis, config: Nb
         params = {(f"cell.{k}" if k in logged and logged[k] != v else k): v
                   for k, v in params.items()}
     record.params = params
+    record.tags["nbmlops.params"] = json.dumps(list(params))[:5000]  # the user's, not autolog's
 
 
 def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,
@@ -79,6 +80,8 @@ def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,
     for key, value in found.items():
         if key not in explicit:
             record.add_metric(key, value)
+    own = list(dict.fromkeys([*found, *sorted(explicit)]))
+    record.tags["nbmlops.metrics"] = json.dumps(own)[:5000]
 
 
 def collect_code(record: RunRecord, config: NbmlopsConfig, shell: Any,

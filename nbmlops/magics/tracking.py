@@ -61,7 +61,6 @@ def run(magics: Any, args: Any, cell: str) -> None:
     from nbmlops.magics._cell import ShellExecutor
     from nbmlops.magics._kernel import notebook_path
     from nbmlops.tracking.api import capture_run
-
     from nbmlops.tracking.ranking import parse_primary
 
     parse_primary(args.primary_metric)  # a bad direction is a one-line error before the cell

@@ -151,8 +151,7 @@ def _union(lists: list[list[str]]) -> list[str]:
 
 
 def _columns(table: Any) -> tuple[list[str], list[str]]:
-    """``(params, metrics)`` shown: the user's own first (the primary metric leading);
-    what autolog recorded only with ``show_all``."""
+    """``(params, metrics)`` shown: the user's own (primary metric first); autolog's with --all."""
     rows = table.rows
     params = _union([r.get("own_params", list(r["params"])) for r in rows])
     metrics = _union([r.get("own_metrics", list(r["metrics"])) for r in rows])

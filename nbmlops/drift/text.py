@@ -15,9 +15,15 @@ def feature_rows(report: Any) -> list[list[str]]:
     for name in report.ranking:
         f = report.features[name]
         rows.append([name, f.kind, _ICON.get(f.status, f.status), f.test or "-",
-                     fmt(f.p_adjusted), f"{f.effect_name or '-'}={fmt(f.effect)}",
+                     fmt(f.p_adjusted),
+                     f"{f.effect_name}={fmt(f.effect)}" if f.effect_name else "-",
                      fmt(f.threshold), f.reason])
     return rows
+
+
+def _time_note(column: str) -> str:
+    return (f"Time column: {column} (not judged as a feature; --time-column / time_column= "
+            "picks another)")
 
 
 def summary_text(report: Any) -> str:
@@ -27,6 +33,8 @@ def summary_text(report: Any) -> str:
              + (f", period {report.period[0]} .. {report.period[1]}" if report.period[0] else "")]
     if report.drifted:
         lines.append("drifted (most first): " + ", ".join(report.drifted))
+    if report.time_column:
+        lines.append(_time_note(report.time_column))
     if report.ranking_importance:
         lines.append("by drift × importance: " + ", ".join(report.ranking_importance[:10]))
     head = ["feature", "kind", "status", "test", "p adj", "effect", "threshold", "reason"]
@@ -75,6 +83,8 @@ def markdown(report: Any) -> str:
                 "| window | rows | verdict | drifted |", "|---|---|---|---|"]
         for w in report.windows:
             out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} |")
+    if report.time_column:
+        out += ["", _time_note(report.time_column)]
     cfg = report.config
     out += ["", f"Rule: {cfg.multiple_testing} at alpha={cfg.alpha}, drift = significant and "
             "effect ≥ threshold."]

@@ -36,17 +36,12 @@ from typing import Any
 
 import ipywidgets as w
 
+from nbmlops._html import esc as _esc
 from nbmlops.drift import figures as figs
-from nbmlops.drift.config import (
-    CATEGORICAL_EFFECTS,
-    CATEGORICAL_TESTS,
-    CORRECTIONS,
-    NUMERIC_EFFECTS,
-    NUMERIC_TESTS,
-    DriftConfig,
-)
+from nbmlops.drift.config import DriftConfig
 from nbmlops.exceptions import DriftError
 from nbmlops.widgets import panel_html as static
+from nbmlops.widgets.panel_controls import controls as _controls
 
 DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
@@ -144,6 +139,8 @@ class DriftPanel(w.VBox):
         lay = w.Layout(width="330px")
         self.controls = {key: make(description=label, style=style, layout=lay, **extra)
                          for key, (make, label, extra) in _controls().items()}
+        #: a bad value's message, shown beside its control (nothing is clamped silently)
+        self.control_msgs = {key: w.HTML() for key in self.controls}
         for key, c in self.controls.items():
             c.observe(self._on_control, "value")
             c.add_class(f"nbmlops-control-{key}")
@@ -154,7 +151,8 @@ class DriftPanel(w.VBox):
         self.export_button.add_class("nbmlops-export")
         self.settings_status = w.HTML()
         self.settings_status.add_class("nbmlops-settings-status")
-        return w.VBox([*self.controls.values(), w.HBox([self.export_path, self.export_button]),
+        rows = [w.HBox([c, self.control_msgs[k]]) for k, c in self.controls.items()]
+        return w.VBox([*rows, w.HBox([self.export_path, self.export_button]),
                        self.settings_status])
 
     # -- state changes -------------------------------------------------------------
@@ -220,21 +218,26 @@ class DriftPanel(w.VBox):
         key = next(k for k, c in self.controls.items() if c is change["owner"])
         try:
             cfg = self.config.with_setting(key, change["new"], feature=self.feature.value)
-        except Exception as exc:  # ConfigError: show it next to the controls, keep the old rules
-            self.settings_status.value = f'<span style="color:#c62828">{exc}</span>'
+        except Exception as exc:  # ConfigError: show it beside the control, keep the old rules
+            msg = f'<span style="color:#c62828">{_esc(exc)} (not applied)</span>'
+            self.settings_status.value = self.control_msgs[key].value = msg
             return
-        self.settings_status.value = ""
+        self.settings_status.value = self.control_msgs[key].value = ""
         self.set_config(cfg)
 
     def export_config(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the thresholds in force as the YAML the CI gate reads; return the path."""
-        target = Path(path or self.export_path.value)
+        from nbmlops.drift.inputs import default_config_path
+
+        target = Path(path or self.export_path.value).resolve()
         self.config.save(target)
-        self.settings_status.value = (f"wrote <code>{target}</code>: run "
-                                      f"<code>nbmlops drift ... --config {target}</code> in CI")
+        default = target == default_config_path().resolve()
+        note = (" It is now this project's default: the next panel, <code>%mlops drift</code> "
+                "and <code>nbmlops drift</code> read it (delete it for the built-in rules)."
+                if default else f" CI: <code>nbmlops drift ... --config {_esc(target)}</code>.")
+        self.settings_status.value = f"Wrote the thresholds to <code>{_esc(target)}</code>.{note}"
         return target
 
-    # -- rendering -----------------------------------------------------------------
     def _selectable(self) -> list[str]:
         names = [f.name for f in static.feature_rows(self.report)]
         if self.report.prediction is not None:
@@ -245,7 +248,8 @@ class DriftPanel(w.VBox):
         self._syncing = True
         try:
             rep = self.report
-            self.header.value = static.header_html(rep, self.window.value)
+            self.header.value = (static.PANEL_CSS + static.hide_fallback_css(self.model_id)
+                                 + static.header_html(rep, self.window.value))
             opts = [("all windows", "all")] + [
                 (f"{figs.short_key(wr.key)} ({wr.n_rows:,} rows)", wr.key)
                 for wr in self._windows()]
@@ -266,6 +270,7 @@ class DriftPanel(w.VBox):
         self._render_drill()
         self._render_heatmap()
         self._render_prediction()
+        self._update_fallback()
 
     def _render_heatmap(self) -> None:
         """Which feature drifted when: effect / threshold per feature and window."""
@@ -369,30 +374,25 @@ class DriftPanel(w.VBox):
         if self.monitor is not None:
             self.monitor.stop()
 
-    # -- display -------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/html"] = static.static_html(self.report)
-        bundle["text/plain"] = self.report.summary()
+        """The widget view and a one-line text (the static view is its own output)."""
+        bundle = {k: v for k, v in (super()._repr_mimebundle_(**kwargs) or {}).items()
+                  if k != "text/html"}
+        bundle["text/plain"] = (f"nbmlops drift panel: {self.report.verdict.upper()} "
+                                "(interactive; run the notebook to use it)")
         return bundle
 
+    def fallback_bundle(self) -> dict[str, str]:
+        """Static verdict and table, own output: shown when no widget can be (hidden by its CSS)."""
+        return {"text/html": static.static_html(self.report, panel_id=self.model_id),
+                "text/plain": self.report.summary()}
 
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
 
+        self._fallback = display(self.fallback_bundle(), raw=True, display_id=True)
+        display(self._repr_mimebundle_(), raw=True)
 
-def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
-    """The threshold controls: setting key -> (widget class, label, arguments)."""
-    number = {"min": 0, "max": 1e6, "step": 0.01}
-    return {
-        "numeric_test": (w.Dropdown, "numeric test", {"options": NUMERIC_TESTS}),
-        "numeric_effect": (w.Dropdown, "numeric effect", {"options": NUMERIC_EFFECTS}),
-        "numeric_threshold": (w.BoundedFloatText, "numeric threshold", number),
-        "categorical_test": (w.Dropdown, "categorical test", {"options": CATEGORICAL_TESTS}),
-        "categorical_effect": (w.Dropdown, "categorical effect",
-                               {"options": CATEGORICAL_EFFECTS}),
-        "categorical_threshold": (w.BoundedFloatText, "categorical threshold", number),
-        "alpha": (w.BoundedFloatText, "alpha", {"min": 1e-12, "max": 0.999, "step": 0.01}),
-        "multiple_testing": (w.Dropdown, "multiple testing", {"options": CORRECTIONS}),
-        "drift_share": (w.BoundedFloatText, "drift share >", {"min": 0, "max": 0.999,
-                                                              "step": 0.05}),
-        "feature_threshold": (w.FloatText, "selected feature thr.", {}),
-    }
+    def _update_fallback(self) -> None:  # the saved notebook shows the verdict in force
+        if getattr(self, "_fallback", None) is not None:
+            self._fallback.update(self.fallback_bundle(), raw=True)

@@ -47,17 +47,19 @@ DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
 
 
-#: figure widths in pixels: fixed, so plotly never sizes a figure from a hidden tab
-HALF, FULL = 540, 1090
-
-
-def _figure_widget(cls: str, width: int = HALF) -> Any:
+def _figure_widget(cls: str) -> Any:
+    """A panel figure as wide as its box: no fixed width, it follows the output area."""
     from nbmlops.widgets.figure_widget import panel_figure
 
     fig = panel_figure()
-    fig.update_layout(width=width, height=figs.HEIGHT)
+    fig.update_layout(autosize=True, height=figs.HEIGHT)
     fig.add_class(cls)
+    fig.add_class("nbmlops-fig")
     return fig
+
+
+def _row(*figures: Any) -> Any:
+    return w.HBox(list(figures), layout=w.Layout(width="100%")).add_class("nbmlops-fig-row")
 
 
 class DriftPanel(w.VBox):
@@ -109,19 +111,19 @@ class DriftPanel(w.VBox):
         self.table = w.HTML()
         self.table.add_class("nbmlops-table")
         self.drill = {k: _figure_widget(f"nbmlops-drill-{k}") for k in DRILL}
-        drill = w.VBox([w.HBox([self.drill["distribution"], self.drill["ecdf"]]),
-                        w.HBox([self.drill["psi"], self.drill["timeline"]])])
+        drill = w.VBox([_row(self.drill["distribution"], self.drill["ecdf"]),
+                        _row(self.drill["psi"], self.drill["timeline"])])
         drill.add_class("nbmlops-drill")
-        self.heatmap = _figure_widget("nbmlops-heatmap", FULL)
-        self.heatmap_box = w.Box([self.heatmap])  # hidden when there is a single window
+        self.heatmap = _figure_widget("nbmlops-heatmap")
+        self.heatmap_box = _row(self.heatmap)  # hidden when there is a single window
         features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, self.heatmap_box,
                                drill])
         self.metric = w.Dropdown(description="Metric", options=PERF_METRICS, value="fpr")
         self.metric.observe(lambda _: self._render_prediction(), "value")
         self.pred_out = {k: _figure_widget(f"nbmlops-pred-{k}")
                          for k in ("distribution", "timeline", "performance")}
-        pred_tab = w.VBox([w.HBox([self.pred_out["distribution"], self.pred_out["timeline"]]),
-                           self.metric, self.pred_out["performance"]])
+        pred_tab = w.VBox([_row(self.pred_out["distribution"], self.pred_out["timeline"]),
+                           self.metric, _row(self.pred_out["performance"])])
         self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
         for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
             self.tabs.set_title(i, title)
@@ -344,7 +346,7 @@ class DriftPanel(w.VBox):
 
         target = self.figures[key]
         fig = go.Figure(figs.round_floats(fig.to_dict()))
-        fig.update_layout(width=target.layout.width, height=fig.layout.height or figs.HEIGHT)
+        fig.update_layout(autosize=True, width=None, height=fig.layout.height or figs.HEIGHT)
         update_in_place(target, fig)
         if self.tabs.selected_index != self._tab_of[key]:
             self._stale.add(key)
@@ -354,8 +356,9 @@ class DriftPanel(w.VBox):
             for key in sorted(self._stale):
                 if self._tab_of[key] == change["new"]:
                     self._stale.discard(key)
-                    fig = self.figures[key]  # a 1-pixel width change: plotly redraws all
-                    fig.layout.width += 1 if fig.layout.width % 2 == 0 else -1
+                    fig = self.figures[key]  # autosize off and on: plotly measures its box again
+                    fig.layout.autosize = False
+                    fig.layout.autosize = True
 
     # -- live mode -----------------------------------------------------------------
     def show_live_status(self, monitor: Any) -> None:

@@ -29,8 +29,13 @@ _CSS = (
 BADGE = {"ok": "#1b5e20", "warn": "#a84300", "drift": "#b71c1c", "skipped": "#545454",
          "error": "#6a1b9a"}
 #: the panel's CSS (inside the widget, so trusted): whole tab labels
+#: and figures that share their row's width (never wider than the output area)
 PANEL_CSS = ("<style>.nbmlops-drift-panel .lm-TabBar-tab,.nbmlops-drift-panel .p-TabBar-tab"
-             "{flex:0 0 auto;max-width:none;min-width:fit-content}</style>")
+             "{flex:0 0 auto;max-width:none;min-width:fit-content}"
+             ".nbmlops-drift-panel{max-width:100%;box-sizing:border-box}"
+             ".nbmlops-drift-panel .nbmlops-fig-row{max-width:100%;min-width:0}"
+             ".nbmlops-drift-panel .nbmlops-fig{flex:1 1 0;min-width:0;max-width:100%;"
+             "overflow:hidden}</style>")
 
 
 def badge(status: str, reason: str = "") -> str:

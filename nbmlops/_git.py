@@ -36,12 +36,13 @@ def git_output(cwd: Path, *args: str, timeout: float = 10.0) -> str | None:
 
 #: what a project keeps out of git (docs/configuration.md says why, line by line).
 #: ``dvc.lock`` is NOT here: DVC wants it committed (it pins what `dvc repro` produced);
-#: snapshot files are ignored by DVC itself (``data/snapshots/.gitignore``).
+#: nor is ``outputs/``: a DVC stage's uncached outputs there (metrics, the executed
+#: notebook) are meant for git; snapshot files are ignored by DVC itself.
 IGNORED = (
     "mlflow.db",          # the embedded MLflow store: per-user, binary, rewritten by every run
     "mlartifacts/",       # its artifacts (models, notebooks, environments)
     ".nbmlops/",          # spooled runs, locks, the default drift audit log of local runs
-    "outputs/",           # executed notebooks of `nbmlops run`/`sweep` (logged to MLflow)
+    "outputs/sweeps/",    # one executed notebook per sweep combination (each logged to MLflow)
     "*.executed.ipynb",   # executed copies of notebooks (the demo's)
     "drift.html",         # the offline drift report the quickstart writes
 )

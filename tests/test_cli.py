@@ -94,9 +94,10 @@ def test_init_and_first_snapshot_git_ignore_local_files_once(git_project):
     out = _cli(git_project, "init")
     assert out.returncode == 0, out.stderr
     text = (git_project / ".gitignore").read_text()
-    for line in ("mlflow.db", "mlartifacts/", "outputs/", ".nbmlops/", "drift.html"):
+    for line in ("mlflow.db", "mlartifacts/", "outputs/sweeps/", ".nbmlops/", "drift.html"):
         assert line in text.splitlines()
     assert "dvc.lock" not in text  # DVC wants it committed
+    assert "outputs/" not in text.splitlines()  # a stage's uncached outputs are for git
     again = _cli(git_project, "init")
     assert "already" in again.stdout and (git_project / ".gitignore").read_text() == text
     assert (git_project / ".dvc").is_dir()

@@ -10,7 +10,7 @@ import click
 def init(no_dvc: bool) -> None:
     """Add the .gitignore lines a project needs (once) and initialise DVC.
 
-    Ignored: mlflow.db, mlartifacts/, .nbmlops/, outputs/, *.executed.ipynb,
+    Ignored: mlflow.db, mlartifacts/, .nbmlops/, outputs/sweeps/, *.executed.ipynb,
     drift.html. dvc.lock stays committed, as DVC wants.
     """
     from nbmlops._git import ensure_gitignore

@@ -223,13 +223,14 @@ def test_panel_fits_1280px_and_a_reopened_notebook_shows_the_static_view(
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"{base}/lab/tree/reopen.ipynb")
+            # a workspace of its own: only this notebook is open (not the tutorial's)
+            page.goto(f"{base}/lab/workspaces/reopen/tree/reopen.ipynb?reset")
             page.wait_for_selector(".jp-Notebook", timeout=90_000)
             expect(page.locator(".jp-DirListing").first).to_be_visible(timeout=30_000)
             expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
                 1, timeout=90_000)
-            page.locator(".jp-Cell").first.click()
-            page.keyboard.press("Shift+Enter")
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
             panel = page.locator(".nbmlops-drift-panel").first
             expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
             expect(panel.locator(".nbmlops-drill-ecdf .main-svg").first).to_be_attached(

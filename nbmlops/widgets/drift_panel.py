@@ -53,8 +53,7 @@ def _figure_widget(cls: str) -> Any:
 
     fig = panel_figure()
     fig.update_layout(autosize=True, height=figs.HEIGHT)
-    fig.add_class(cls)
-    fig.add_class("nbmlops-fig")
+    fig.add_class(cls).add_class("nbmlops-fig")
     return fig
 
 

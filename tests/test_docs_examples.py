@@ -74,6 +74,10 @@ def page_blocks(text: str) -> list[Block]:
     return blocks
 
 
+#: never run from a docs page: the suite itself (it runs this test) and installs
+_NEVER = re.compile(r"(-m\s+pytest|^\s*pytest\b|pip\s+install)", re.M)
+
+
 def _shell_code(code: str) -> str:
     return _CMD.sub(lambda m: f"{m.group(1)}{m.group(2)}{sys.executable} -m nbmlops", code)
 
@@ -125,6 +129,7 @@ def test_page_blocks_parse_skip_and_expected_output():
     assert _shell_code("pip install nbmlops") == "pip install nbmlops"
     assert _matches("a … c\n…\nlast", "zero\na b c\nmiddle\nlast\n") is None
     assert _matches("auc=0.93", "auc=0.76") == "auc=0.93"
+    assert _NEVER.search("python -m pytest -q") and _NEVER.search("pip install -e .")
 
 
 @pytest.mark.slow
@@ -132,6 +137,8 @@ def test_page_blocks_parse_skip_and_expected_output():
 @pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
 def test_docs_page_runs_as_written(page: Path, tmp_path: Path) -> None:
     blocks = page_blocks(page.read_text(encoding="utf-8"))
+    unsafe = [f"{page.name}:{b.line}" for b in blocks if _NEVER.search(b.code)]
+    assert not unsafe, f"mark these with <!-- skip: reason --> (pytest/pip install): {unsafe}"
     project = _fresh_project(tmp_path / "project")
     spec = [{"lang": b.lang, "code": _shell_code(b.code) if b.lang == "bash" else b.code,
              "exit": int(m.group(1)) if (m := _EXITS.search(b.code)) else 0} for b in blocks]

@@ -161,3 +161,16 @@ def test_docs_page_runs_as_written(page: Path, tmp_path: Path) -> None:
               for block, out in zip(blocks, outputs, strict=True)
               if block.expected is not None and (miss := _matches(block.expected, out))]
     assert not misses, "\n\n".join(misses)
+
+
+def test_shipped_notebooks_have_no_outputs_and_no_pinned_snapshot_version():
+    """Committed without outputs; the quickstart loads the version it wrote (``snap.ref``),
+    not ``train@1``, so ``dvc repro`` works after other runs made more versions."""
+    for path in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), path
+    text = "".join("".join(c["source"]) for c in json.loads(
+        (ROOT / "notebooks" / "quickstart.ipynb").read_text())["cells"]
+        if c["cell_type"] == "code")
+    assert "load train@" not in text and "nbmlops.load(snap.ref)" in text

@@ -21,7 +21,14 @@ def feature_rows(report: Any) -> list[list[str]]:
     return rows
 
 
-def _time_note(column: str) -> str:
+def _time_column(report: Any) -> str | None:
+    """The time column in force: the report's, else the one its profile left out."""
+    profile = (getattr(report, "state", None) or {}).get("profile")
+    options = getattr(profile, "options", None) or {}
+    return report.time_column or options.get("time_column")
+
+
+def _time_note(column: str | None) -> str:
     return (f"Time column: {column} (not judged as a feature; --time-column / time_column= "
             "picks another)")
 
@@ -33,8 +40,8 @@ def summary_text(report: Any) -> str:
              + (f", period {report.period[0]} .. {report.period[1]}" if report.period[0] else "")]
     if report.drifted:
         lines.append("drifted (most first): " + ", ".join(report.drifted))
-    if report.time_column:
-        lines.append(_time_note(report.time_column))
+    if _time_column(report):
+        lines.append(_time_note(_time_column(report)))
     if report.ranking_importance:
         lines.append("by drift × importance: " + ", ".join(report.ranking_importance[:10]))
     head = ["feature", "kind", "status", "test", "p adj", "effect", "threshold", "reason"]
@@ -83,8 +90,8 @@ def markdown(report: Any) -> str:
                 "| window | rows | verdict | drifted |", "|---|---|---|---|"]
         for w in report.windows:
             out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} |")
-    if report.time_column:
-        out += ["", _time_note(report.time_column)]
+    if _time_column(report):
+        out += ["", _time_note(_time_column(report))]
     cfg = report.config
     out += ["", f"Rule: {cfg.multiple_testing} at alpha={cfg.alpha}, drift = significant and "
             "effect ≥ threshold."]

@@ -116,13 +116,13 @@ def default_time_column(profile: Any, window: Any, time_column: str | None) -> s
     -------
     str or None
         ``time_column`` when given; for a frequency window, the profile's time
-        column, else ``"ts"``; otherwise the profile's time column (or None).
+        column, else ``"ts"``; otherwise None.
     """
     if time_column is not None:
         return time_column
-    options = getattr(profile, "options", None) or {}
     if not is_time_window(window):
-        return options.get("time_column")  # the profile's (reports name it), never "ts"
+        return None
+    options = getattr(profile, "options", None) or {}
     return options.get("time_column") or "ts"
 
 

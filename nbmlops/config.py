@@ -70,6 +70,11 @@ class NbmlopsConfig:
         The drift YAML shared by the panel and the CI gate.
     ui_url
         URL of a running MLflow UI for links in run cards (``%mlops ui`` sets it).
+    primary_metric
+        The metric that ranks runs (run card's "best", ``runs``, sweeps):
+        ``"max:auc"``, ``"min:val_loss"``, or a bare name whose direction is
+        guessed (``loss``/``err``/``mse``... are minimised). Default: the
+        first metric a cell assigns.
     """
 
     project_root: Path
@@ -107,6 +112,8 @@ class NbmlopsConfig:
         "help": "Drift YAML shared by panel and CI gate (default drift.yaml)."})
     ui_url: str | None = field(default=None, metadata={
         "help": "URL of a running MLflow UI for run-card links."})
+    primary_metric: str | None = field(default=None, metadata={
+        "help": "Metric ranking runs: 'max:auc', 'min:loss' or a name (default: first one)."})
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

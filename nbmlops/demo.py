@@ -9,6 +9,7 @@ saying where everything is.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -45,9 +46,10 @@ class DemoResult:
         }
 
     def __str__(self) -> str:
+        width = max((len(r["name"] or "") for r in self.runs), default=0)
         runs = "\n".join(
-            f"  {r['name']:<12} {r['status']:<9} "
-            + ", ".join(f"{k}={v:.4g}" for k, v in sorted(r["metrics"].items())[:4])
+            f"  {r['name'] or '':<{width}}  {r['status']:<9} "
+            + ", ".join(f"{k}={r['metrics'][k]:.4g}" for k in _own(r)[:4])
             for r in self.runs
         )
         extra = "\n".join(f"  {p}" for p in self.artifacts)
@@ -62,6 +64,16 @@ class DemoResult:
             f"  cd {self.folder} && nbmlops ui\n"
             f"  (or: mlflow ui --backend-store-uri {db} --port 5000, then http://127.0.0.1:5000)\n"
         )
+
+
+def _own(run: dict[str, Any]) -> list[str]:
+    """The metrics the notebook's cells assigned (what ``%%mlops run`` tags), else all."""
+    try:
+        own = json.loads(run.get("tags", {}).get("nbmlops.metrics") or "null")
+    except ValueError:
+        own = None
+    names = [n for n in own if n in run["metrics"]] if isinstance(own, list) else []
+    return names or sorted(run["metrics"])
 
 
 def find_notebook(name: str = NOTEBOOK) -> Path:
@@ -154,6 +166,7 @@ def _runs(cfg: Any) -> list[dict[str, Any]]:
     runs = client.search_runs([exp.experiment_id], order_by=["attributes.start_time ASC"])
     return [
         {"run_id": r.info.run_id, "name": r.info.run_name, "status": r.info.status,
-         "params": dict(r.data.params), "metrics": dict(r.data.metrics)}
+         "params": dict(r.data.params), "metrics": dict(r.data.metrics),
+         "tags": {k: v for k, v in r.data.tags.items() if k.startswith("nbmlops.")}}
         for r in runs
     ]

@@ -33,6 +33,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drift": ("nbmlops.cli.drift:drift", "Drift gate: compare current data to a reference."),
     "audit": ("nbmlops.cli.audit:audit", "Verify a gate's hash-chained audit log."),
     "serve": ("nbmlops.cli.serve:serve", "Serve a registered model with prediction logging."),
+    "init": ("nbmlops.cli.project:init", "Git-ignore local stores and outputs; set up DVC."),
 }
 
 

@@ -54,6 +54,11 @@ def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     from nbmlops.exceptions import NbmlopsError
     from nbmlops.gates import error_exit_code
 
+    if flags["fmt"] == "html" and flags["output"] is None:  # megabytes of HTML on a terminal
+        from nbmlops.exceptions import UsageArgumentError
+
+        raise UsageArgumentError("--format html needs --output FILE (e.g. -o drift.html).",
+                                 parameter="--output")
     cur: object = current[0] if len(current) == 1 else list(current)
     try:
         options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})

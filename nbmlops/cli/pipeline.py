@@ -99,7 +99,9 @@ def run(notebook: str, as_json: bool, **options: Any) -> None:
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
-    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else str(result))
+    # a failure is said once: on stderr (the summary on stdout leaves the error out)
+    summary = str(result) if result.ok else str(result).replace(f"\n  {result.error}", "", 1)
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else summary)
     if not result.ok:
         click.echo(f"error: {result.error} (executed notebook: {result.output_notebook})",
                    err=True)
@@ -160,7 +162,8 @@ def sweep(notebook: str, as_json: bool, **options: Any) -> None:
     except Exception as exc:  # only nbmlops errors are handled, others re-raised
         _bad_input(exc, as_json)
         return
-    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else result.table())
+    click.echo(json.dumps(result.to_dict(), indent=2) if as_json else
+               f"{result.table()}\nexecuted notebooks: {result.out_dir}/<###>/ (one folder per #)")
     if result.failed:
         click.echo(f"error: {len(result.failed)} of {len(result.runs)} combinations failed",
                    err=True)

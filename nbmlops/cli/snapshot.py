@@ -14,7 +14,7 @@ import click
 
 
 def read_file(path: Path) -> object:
-    """Read a Parquet or CSV file as a pandas DataFrame."""
+    """Read a Parquet, CSV or TSV file (by suffix only) as a pandas DataFrame."""
     import pandas as pd
 
     from nbmlops.exceptions import UsageArgumentError
@@ -22,9 +22,10 @@ def read_file(path: Path) -> object:
     suffix = path.suffix.lower()
     if suffix in (".parquet", ".pq"):
         return pd.read_parquet(path)
-    if suffix in (".csv", ".tsv", ".txt"):
+    if suffix in (".csv", ".tsv"):
         return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-    raise UsageArgumentError(f"{path}: give a .parquet or .csv file.", path=str(path))
+    raise UsageArgumentError(f"{path}: unknown format {suffix or '(no suffix)'!r}; give a "
+                             ".parquet, .csv or .tsv file.", path=str(path))
 
 
 class _DefaultToFile(click.Group):

@@ -37,12 +37,14 @@ def ui(port: int | None) -> None:
 @click.option("--experiment", "-e", default=None, help="Experiment (default: configured).")
 @click.option("--last", "-n", type=int, default=20, show_default=True, help="How many runs.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def runs(experiment: str | None, last: int, as_json: bool) -> None:
-    """List recent runs of an experiment (params, metrics, status, duration)."""
+@click.option("--all", "-a", "show_all", is_flag=True,
+              help="Also show the params and metrics MLflow's autolog recorded.")
+def runs(experiment: str | None, last: int, as_json: bool, show_all: bool) -> None:
+    """List recent runs: your own metrics (primary first) and params; --all adds autolog's."""
     from nbmlops.config import load_config
     from nbmlops.tracking.query import runs as api_runs
 
-    table = api_runs(experiment, last=last, config=load_config())
+    table = api_runs(experiment, last=last, config=load_config(), show_all=show_all)
     click.echo(json.dumps(table.to_dict(), indent=1, default=str) if as_json else str(table))
 
 

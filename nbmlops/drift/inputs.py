@@ -23,7 +23,7 @@ from nbmlops.drift import sources as src
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.profile import fit_reference, load_profile
 from nbmlops.drift.profile_data import FORMAT, ProfileData
-from nbmlops.drift.windows import default_time_column
+from nbmlops.drift.windows import datetime_column, default_time_column
 
 
 def resolve_reference(reference: Any, *, target: str | None = None,
@@ -58,6 +58,8 @@ def resolve_reference(reference: Any, *, target: str | None = None,
         return load_profile(reference)
     df, source = src.load_frame(reference, role="reference")
     tcol = default_time_column(None, window, time_column)
+    if tcol not in df.columns:  # a found datetime column is the time column, not a feature
+        tcol = datetime_column(df, {c for c in (target, prediction, *(exclude or [])) if c})
     fitted = fit_reference(df, target=target, prediction=prediction, exclude=exclude,
                            time_column=tcol if tcol in df.columns else None)
     fitted.source = source  # where the reference came from (file, snapshot), for the audit

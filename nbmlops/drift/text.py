@@ -59,9 +59,22 @@ def feature_rows(report: Any) -> list[list[str]]:
     for name in report.ranking:
         f = report.features[name]
         rows.append([name, f.kind, _ICON.get(f.status, f.status), f.test or "-",
-                     fmt(f.p_adjusted), f"{f.effect_name or '-'}={fmt(f.effect)}",
+                     fmt(f.p_adjusted),
+                     f"{f.effect_name}={fmt(f.effect)}" if f.effect_name else "-",
                      fmt(f.threshold), f.reason])
     return rows
+
+
+def _time_column(report: Any) -> str | None:
+    """The time column in force: the report's, else the one its profile left out."""
+    profile = (getattr(report, "state", None) or {}).get("profile")
+    options = getattr(profile, "options", None) or {}
+    return report.time_column or options.get("time_column")
+
+
+def _time_note(column: str | None) -> str:
+    return (f"Time column: {column} (not judged as a feature; --time-column / time_column= "
+            "picks another)")
 
 
 def summary_text(report: Any) -> str:
@@ -71,6 +84,8 @@ def summary_text(report: Any) -> str:
              + (f", period {report.period[0]} .. {report.period[1]}" if report.period[0] else "")]
     if report.drifted:
         lines.append("drifted (most first): " + ", ".join(report.drifted))
+    if _time_column(report):
+        lines.append(_time_note(_time_column(report)))
     if report.ranking_importance:
         lines.append("by drift × importance: " + ", ".join(report.ranking_importance[:10]))
     head = ["feature", "kind", "status", "test", "p adj", "effect", "threshold", "reason"]
@@ -127,6 +142,8 @@ def markdown(report: Any) -> str:
                                                                   else "")
             out.append(f"| {w.key} | {w.n_rows} | {w.verdict} | {', '.join(w.drifted)} | "
                        f"{cell} |")
+    if _time_column(report):
+        out += ["", _time_note(_time_column(report))]
     cfg = report.config
     out += ["", f"Rule: {cfg.multiple_testing} at alpha={cfg.alpha}, drift = significant and "
             "effect ≥ threshold."]

@@ -130,3 +130,22 @@ def default_time_column(profile: Any, window: Any, time_column: str | None) -> s
         return None
     options = getattr(profile, "options", None) or {}
     return options.get("time_column") or "ts"
+
+
+def datetime_column(df: Any, skip: set[str]) -> str | None:
+    """The first datetime column of ``df`` not in ``skip``: the time column when none is given.
+
+    A timestamp is never judged as a feature unless asked: later data always
+    has later timestamps, so it would "drift" on day one of a CI gate.
+    """
+    import pandas as pd
+    from pandas.api import types as t
+
+    for col in df.columns:
+        s = df[col]
+        if col in skip:
+            continue
+        if t.is_datetime64_any_dtype(s.dtype) or (
+                s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) == "datetime"):
+            return str(col)
+    return None

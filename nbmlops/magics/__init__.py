@@ -141,6 +141,7 @@ class _MLOpsBase(Magics):
             return self._help(name)
         if sub.cell and cell is None:
             raise UsageError(f"'{name}' is a cell magic: put '%%mlops {name} ...' atop a cell.")
+        self.state["line"] = line.strip()  # as the user wrote it (the run note shows it)
         args = handler.parser.parse_argstring(rest) if hasattr(handler, "parser") else rest
         try:
             return handler(self, args, cell) if sub.cell else handler(self, args)

@@ -70,6 +70,7 @@ def _command_line(values: dict[str, Any]) -> str:
 @argument("--seed", type=int, help="Seed random, numpy and torch before the cell.")
 @argument("--no-autolog", action="store_true", help="Skip MLflow's sklearn autolog.")
 @argument("--metrics", help="Only log these top-level names as metrics (a,b,c).")
+@argument("--primary-metric", help="Metric ranking runs: max:auc, min:loss (default: setting).")
 def run(magics: Any, args: Any, cell: str) -> None:
     """Run the cell as one MLflow run: params, metrics, code, git, env, data, output.
 
@@ -80,10 +81,14 @@ def run(magics: Any, args: Any, cell: str) -> None:
     from nbmlops.magics._cell import ShellExecutor
     from nbmlops.magics._kernel import notebook_path
     from nbmlops.tracking.api import capture_run
+    from nbmlops.tracking.ranking import parse_primary
 
-    config = magics.resolved_config()
+    parse_primary(args.primary_metric)  # a bad direction is a one-line error before the cell
+    config = magics.resolved_config(primary_metric=args.primary_metric)
     shell = magics.shell
-    command = _command_line(vars(args))
+    # the note shows the magic line as the user wrote it (the dispatcher keeps it; the
+    # note is redacted as a whole)
+    command = magics.state.get("line") or _command_line(vars(args))
     result = capture_run(
         cell, shell.user_ns, config=config, shell=shell, executor=ShellExecutor(shell),
         notebook=notebook_path(shell), name=args.name, tags=_tags(args.tags),
@@ -118,6 +123,8 @@ def init(magics: Any, args: Any) -> None:
 @argument("--last", "-l", type=int, default=20, help="How many runs (newest first).")
 @argument("--metric", "-m", help="Metric for the chart (default: most common).")
 @argument("--param", "-p", help="Param for the chart's x axis (default: most varied).")
+@argument("--all", "-a", dest="show_all", action="store_true",
+          help="Also show what MLflow's autolog recorded.")
 def runs(magics: Any, args: Any) -> Any:
     """Table of recent runs and a plotly chart of a metric against a param."""
     from IPython.display import display
@@ -125,7 +132,7 @@ def runs(magics: Any, args: Any) -> Any:
     from nbmlops.tracking.query import runs as api_runs
 
     table = api_runs(args.experiment, last=args.last, metric=args.metric, param=args.param,
-                     config=magics.resolved_config())
+                     config=magics.resolved_config(), show_all=args.show_all)
     display(table)
     if table.metric and table.rows:
         display(table.chart())

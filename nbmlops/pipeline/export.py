@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nbmlops._git import ensure_gitignore
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import PipelineError
 from nbmlops.fileio import atomic_write
@@ -144,6 +145,7 @@ def export(
     stage_def = stage_definition(rel_nb, name, declared.parameters, section, snapshots,
                                  params_file, config)
     created = _update_stage(dvc_path, name, stage_def)
+    ensure_gitignore(root)  # executed notebooks, the MLflow store: not for git (dvc.lock is)
     for entry in [*stage_def["outs"], *stage_def["metrics"]]:
         path = next(iter(entry)) if isinstance(entry, dict) else entry
         (root / path).parent.mkdir(parents=True, exist_ok=True)

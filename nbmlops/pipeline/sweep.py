@@ -29,6 +29,7 @@ from nbmlops.pipeline.recorders import Ended, RecorderLike, choose
 from nbmlops.pipeline.results import NotebookRunResult, SweepResult
 from nbmlops.pipeline.runner import execute
 from nbmlops.tracking.context import owner_tags
+from nbmlops.tracking.ranking import sweep_metric
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def sweep(
         raise UsageArgumentError(f"mode must be 'max' or 'min', got {mode!r}.", parameter="mode")
     t0 = time.perf_counter()
     config = config or load_config()
+    metric, mode = sweep_metric(metric, mode, config.primary_metric)  # the primary_metric setting
     check_tracking(config)
     source = Path(notebook)
     combos = combinations(grid, param_sets)

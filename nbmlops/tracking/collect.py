@@ -60,6 +60,8 @@ def collect_params(record: RunRecord, analysis: capture.CellAnalysis, config: Nb
     record.params = params
     if autologged and client is not None and record.run_id:
         rename_clashes(record, client.get_run(record.run_id).data.params)
+    # the user's own params, not autolog's (the runs table shows them first)
+    record.tags["nbmlops.params"] = json.dumps(list(record.params))[:5000]
 
 
 def rename_clashes(record: RunRecord, logged: dict[str, str]) -> None:
@@ -83,6 +85,8 @@ def collect_metrics(record: RunRecord, analysis: capture.CellAnalysis,
     for key, value in found.items():
         if key not in explicit:
             record.add_metric(key, value)
+    own = list(dict.fromkeys([*found, *sorted(explicit)]))
+    record.tags["nbmlops.metrics"] = json.dumps(own)[:5000]
 
 
 def collect_cell(record: RunRecord) -> None:

@@ -373,5 +373,5 @@ def _result(cell: CellRun) -> CellRunResult:
     )
     if cell.online and cell.client is not None and not cell.spooled:
         with contextlib.suppress(Exception):  # comparisons are a nicety, never fatal
-            attach_comparisons(cell.client, result)
+            attach_comparisons(cell.client, result, cell.config.primary_metric)
     return result

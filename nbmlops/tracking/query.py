@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError, UsageArgumentError
-from nbmlops.tracking.ranking import higher_is_better, primary_metric
+from nbmlops.tracking.ranking import primary
 from nbmlops.tracking.results import CellRunResult, RunsTable
 from nbmlops.tracking.session import SESSION
 
@@ -21,8 +22,11 @@ def _summary(run: Any) -> dict[str, Any]:
     }
 
 
-def attach_comparisons(client: Any, result: CellRunResult) -> None:
+def attach_comparisons(client: Any, result: CellRunResult, spec: str | None = None) -> None:
     """Fill ``result.previous`` (same cell fingerprint) and ``result.best`` (experiment).
+
+    ``spec`` is the ``primary_metric`` setting (``"max:auc"``...): the best run
+    is the finished run with the best value of that metric.
 
     The previous run of a cell is looked up in the store once per kernel and
     then remembered (it is almost always this kernel's own last run); the
@@ -43,18 +47,20 @@ def attach_comparisons(client: Any, result: CellRunResult) -> None:
         seen[key] = {"run_id": result.run_id, "run_name": result.run_name,
                      "status": result.status, "metrics": dict(result.metrics),
                      "params": dict(result.params)}
-    metric = primary_metric(result.metrics)
-    if metric:
-        order = "DESC" if higher_is_better(metric) else "ASC"
+    chosen = primary(result.metrics, spec)
+    if chosen is not None:
+        metric = chosen.name
+        order = "DESC" if chosen.higher else "ASC"
         runs = client.search_runs(exp, filter_string="attributes.status = 'FINISHED'",
                                   order_by=[f"metrics.`{metric}` {order}"], max_results=1)
+        result.best_metric, result.best_higher = metric, chosen.higher
         if runs and metric in runs[0].data.metrics:
             result.best = _summary(runs[0])
-            result.best_metric = metric
 
 
 def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | None = None,
-         metric: str | None = None, param: str | None = None) -> RunsTable:
+         metric: str | None = None, param: str | None = None,
+         show_all: bool = False) -> RunsTable:
     """The last ``last`` runs of ``experiment`` with params, metrics, status, duration.
 
     Parameters
@@ -66,8 +72,12 @@ def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | 
     config
         Resolved configuration.
     metric, param
-        What the chart plots (default: the most common metric and the param
-        with the most distinct values).
+        What the chart plots (default: the ``primary_metric`` setting, else
+        the cell's first metric; the user's param with the most distinct values).
+    show_all
+        Also show the params and metrics MLflow's autolog recorded (by
+        default only the user's own: cell literals, injected parameters,
+        ``--seed``, and the metrics the cell assigned).
 
     Returns
     -------
@@ -92,8 +102,10 @@ def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | 
                                max_results=last)
     rows = [_row(r) for r in found]
     table = RunsTable(experiment=name, rows=rows, ui_url=config.ui_url,
-                      experiment_id=exp.experiment_id)
-    table.metric = metric or _most_common([list(r["metrics"]) for r in rows])
+                      experiment_id=exp.experiment_id, show_all=show_all)
+    chosen = primary(_most_common([r["own_metrics"] for r in rows]), config.primary_metric)
+    table.metric = metric or (chosen.name if chosen else None)
+    table.higher = chosen.higher if chosen and table.metric == chosen.name else None
     table.param = param or _most_varied(rows)
     return table
 
@@ -103,32 +115,51 @@ def _row(run: Any) -> dict[str, Any]:
 
     info = run.info
     end = info.end_time or None
+    params = dict(run.data.params)
+    seed = run.data.tags.get("nbmlops.seed")
+    if seed is not None and "seed" not in params:
+        params = {"seed": seed, **params}
     return {
         "run_id": info.run_id,
         "run_name": info.run_name,
         "status": info.status,
         "start": dt.datetime.fromtimestamp(info.start_time / 1000).strftime("%Y-%m-%d %H:%M:%S"),
         "duration_s": round((end - info.start_time) / 1000, 3) if end else None,
-        "params": dict(run.data.params),
+        "params": params,
         "metrics": dict(run.data.metrics),
+        "own_params": list(dict.fromkeys(
+            (["seed"] if seed is not None else []) + _names(run.data.tags.get("nbmlops.params"),
+                                                            params))),
+        "own_metrics": _names(run.data.tags.get("nbmlops.metrics"), run.data.metrics),
     }
 
 
-def _most_common(lists: list[list[str]]) -> str | None:
+def _names(tag: str | None, values: dict[str, Any]) -> list[str]:
+    """The user's own names (the tag nbmlops writes); all of them for runs without it."""
+    try:
+        names = json.loads(tag) if tag else None
+    except ValueError:
+        names = None
+    if not isinstance(names, list):
+        return [k for k in values if not k.startswith("training_")] or list(values)
+    return [str(n) for n in names if n in values]
+
+
+def _most_common(lists: list[list[str]]) -> list[str]:
+    """Metric names, most common first (ties: first seen), autologged ``training_`` last."""
     counts: dict[str, int] = {}
     for names in lists:
         for n in names:
             counts[n] = counts.get(n, 0) + 1
-    if not counts:
-        return None
-    return max(counts, key=lambda n: (counts[n], not n.startswith("training_")))
+    return sorted(counts, key=lambda n: (n.startswith("training_"), -counts[n]))
 
 
 def _most_varied(rows: list[dict[str, Any]]) -> str | None:
+    """The user's param with the most distinct values (first seen wins a tie)."""
     values: dict[str, set[str]] = {}
     for row in rows:
-        for k, v in row["params"].items():
-            values.setdefault(k, set()).add(v)
+        for k in row["own_params"]:
+            values.setdefault(k, set()).add(row["params"][k])
     if not values:
         return None
     return max(values, key=lambda k: len(values[k]))

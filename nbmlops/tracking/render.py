@@ -46,19 +46,27 @@ def _delta(now: float, then: float | None) -> tuple[str, str]:
     return f"{d:+.4g}", "#57606a"
 
 
-def _coloured_delta(metric: str, now: float, then: float | None) -> str:
+def _coloured_delta(metric: str, now: float, then: float | None,
+                    higher: bool | None = None) -> str:
     text, colour = _delta(now, then)
     if then is not None and now != then:
-        better = (now > then) == higher_is_better(metric)
+        better = (now > then) == (higher_is_better(metric) if higher is None else higher)
         colour = "#1a7f37" if better else "#cf222e"
     return f'<span style="color:{colour}">{_e(text)}</span>'
+
+
+def _direction(result: Any, metric: str) -> bool | None:
+    """The configured direction for the primary metric, else ``None`` (guess by name)."""
+    return result.best_higher if metric == result.best_metric else None
 
 
 def card_rows(result: Any) -> list[tuple[str, float, float | None, float | None]]:
     """``(metric, value, previous value, best run's value)`` for each metric."""
     prev = (result.previous or {}).get("metrics", {})
     best = (result.best or {}).get("metrics", {})
-    return [(k, v, prev.get(k), best.get(k)) for k, v in sorted(result.metrics.items())]
+    lead = result.best_metric
+    order = sorted(result.metrics.items(), key=lambda kv: (kv[0] != lead, kv[0]))
+    return [(k, v, prev.get(k), best.get(k)) for k, v in order]
 
 
 def render_run_card(result: Any) -> dict[str, str]:
@@ -91,8 +99,8 @@ def run_card_html(result: Any) -> str:
         best_name = (result.best or {}).get("run_name") or "best run"
         rows = "".join(
             f'<tr><td style="{_TD}">{_e(k)}</td><td style="{_TD}"><b>{_fmt(v)}</b></td>'
-            f'<td style="{_TD}">{_coloured_delta(k, v, p)}</td>'
-            f'<td style="{_TD}">{_coloured_delta(k, v, b)}</td></tr>'
+            f'<td style="{_TD}">{_coloured_delta(k, v, p, _direction(result, k))}</td>'
+            f'<td style="{_TD}">{_coloured_delta(k, v, b, _direction(result, k))}</td></tr>'
             for k, v, p, b in card_rows(result)
         )
         parts.append(
@@ -135,50 +143,86 @@ def run_card_text(result: Any) -> str:
 
 
 # --------------------------------------------------------------------------- runs table
+def _union(lists: list[list[str]]) -> list[str]:
+    out: list[str] = []
+    for names in lists:
+        out += [n for n in names if n not in out]
+    return out
+
+
 def _columns(table: Any) -> tuple[list[str], list[str]]:
-    params: list[str] = []
-    metrics: list[str] = []
-    for row in table.rows:
-        params += [k for k in row["params"] if k not in params]
-        metrics += [k for k in row["metrics"] if k not in metrics]
-    return params[:12], metrics[:12]
+    """``(params, metrics)`` shown: the user's own (primary metric first); autolog's with --all."""
+    rows = table.rows
+    params = _union([r.get("own_params", list(r["params"])) for r in rows])
+    metrics = _union([r.get("own_metrics", list(r["metrics"])) for r in rows])
+    if table.metric in metrics:
+        metrics = [table.metric, *[m for m in metrics if m != table.metric]]
+    if not getattr(table, "show_all", False):
+        return params[:12], metrics[:12]
+    params += [p for p in _union([list(r["params"]) for r in rows]) if p not in params]
+    metrics += [m for m in _union([list(r["metrics"]) for r in rows]) if m not in metrics]
+    return params, metrics
+
+
+def _hidden(table: Any, params: list[str], metrics: list[str]) -> int:
+    every = _union([[*r["params"], *r["metrics"]] for r in table.rows])
+    return len([n for n in every if n not in params and n not in metrics])
+
+
+def _label(row: dict[str, Any]) -> str:
+    return str(row["run_name"] or row["run_id"][:8])
 
 
 def render_runs(table: Any) -> dict[str, str]:
     """Mimebundle (HTML + text) of a :class:`~nbmlops.tracking.results.RunsTable`."""
     params, metrics = _columns(table)
     head = "".join(f'<th style="{_TD}">{_e(h)}</th>' for h in
-                   ["run", "status", "start", "duration (s)", *params, *metrics])
+                   ["run", "status", *metrics, *params, "duration (s)", "start"])
     body = []
     for row in table.rows:
         url = run_url(table.ui_url, table.experiment_id, row["run_id"])
-        label = _e(row["run_name"] or row["run_id"][:8])
+        label = _e(_label(row))
         name = f'<a href="{_e(url)}" target="_blank">{label}</a>' if url else label
         colour = _STATUS_COLOUR.get(row["status"], "#57606a")
-        cells = [name, f'<span style="color:{colour}">{_e(row["status"])}</span>',
-                 _e(row["start"]), _e(row["duration_s"] if row["duration_s"] is not None else "–")]
-        cells += [_e(row["params"].get(p, "")) for p in params]
+        cells = [name, f'<span style="color:{colour}">{_e(row["status"])}</span>']
         cells += [_fmt(row["metrics"].get(m)) for m in metrics]
-        body.append("<tr>" + "".join(f'<td style="{_TD}">{c}</td>' for c in cells) + "</tr>")
+        cells += [_e(row["params"].get(p, "")) for p in params]
+        cells += [_e(row["duration_s"] if row["duration_s"] is not None else "–"),
+                  _e(row["start"])]
+        body.append("<tr>" + "".join(f'<td style="{_TD};white-space:nowrap">{c}</td>'
+                                     for c in cells) + "</tr>")
     html_text = (
-        f'<div class="nbmlops-runs" style="{_BOX};max-width:none">'
-        f"<div><b>{_e(table.experiment)}</b>: {len(table.rows)} run(s), newest first</div>"
+        f'<div class="nbmlops-runs" style="{_BOX};max-width:100%;overflow-x:auto">'
+        f"<div><b>{_e(table.experiment)}</b>: {len(table.rows)} run(s), newest first"
+        f"{_e(_more_note(table, params, metrics))}</div>"
         f'<table style="border-collapse:collapse"><tr>{head}</tr>{"".join(body)}</table></div>'
     )
     return {"text/html": html_text, "text/plain": runs_text(table)}
 
 
+def _more_note(table: Any, params: list[str], metrics: list[str]) -> str:
+    hidden = _hidden(table, params, metrics)
+    return f" ({hidden} autologged column(s) hidden: --all shows them)" if hidden else ""
+
+
 def runs_text(table: Any) -> str:
-    """Plain-text runs table."""
+    """Plain-text runs table: name, status, the user's metrics, then params; aligned."""
     params, metrics = _columns(table)
-    header = ["run", "status", "duration_s", *params, *metrics]
-    rows = [[r["run_name"] or r["run_id"][:8], r["status"], str(r["duration_s"]),
-             *[r["params"].get(p, "") for p in params],
-             *[_fmt(r["metrics"].get(m)) for m in metrics]] for r in table.rows]
+    header = ["run", "status", *metrics, *params, "duration_s"]
+    rows = [[_label(r), r["status"],
+             *[_fmt(r["metrics"].get(m)) for m in metrics],
+             *[_short(r["params"].get(p, "")) for p in params],
+             "–" if r["duration_s"] is None else f"{r['duration_s']:.1f}"] for r in table.rows]
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     fmt = "  ".join(f"{{:<{w}}}" for w in widths)
-    return "\n".join([f"experiment {table.experiment}: {len(rows)} run(s)",
-                      fmt.format(*header), *(fmt.format(*r) for r in rows)])
+    note = _more_note(table, params, metrics).strip(" ()")
+    return "\n".join([f"experiment {table.experiment}: {len(rows)} run(s), newest first",
+                      *(fmt.format(*line).rstrip() for line in [header, *rows]),
+                      *([note] if note else [])])
+
+
+def _short(value: str, limit: int = 16) -> str:
+    return value if len(value) <= limit else value[:limit - 1] + "…"
 
 
 def runs_chart(table: Any, metric: str | None, param: str | None) -> Any:

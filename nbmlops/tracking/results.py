@@ -32,6 +32,7 @@ class CellRunResult:
     previous: dict[str, Any] | None = None
     best: dict[str, Any] | None = None
     best_metric: str | None = None
+    best_higher: bool | None = None
     ui_url: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +55,8 @@ class RunsTable:
     param: str | None = None
     ui_url: str | None = None
     experiment_id: str | None = None
+    show_all: bool = False
+    higher: bool | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict view."""

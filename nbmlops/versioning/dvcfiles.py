@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from nbmlops._git import ensure_gitignore
 from nbmlops.exceptions import SnapshotError
 from nbmlops.fileio import atomic_write
 
@@ -71,6 +72,7 @@ def open_repo(root: Path, init: bool = True) -> Any:
             _told_init.add(str(root))
             how = "without git (--no-scm)" if no_scm else "in the git repository"
             print(f"nbmlops: initialised DVC {how} at {root}", file=sys.stderr)
+        ensure_gitignore(root)  # the first snapshot keeps the stores and outputs out of git
     with no_analytics(), _opening(root):
         return Repo(str(root))
 

@@ -106,7 +106,7 @@ class SnapshotVersion:
                        for c, t in self.schema[:50])
         more = f"<p>… {len(self.schema) - 50} more columns</p>" if len(self.schema) > 50 else ""
         return (f"<div class='nbmlops-snapshot'><b>{html.escape(self.summary())}</b>"
-                f"<pre>{html.escape(str(self))}</pre>"
+                f"<pre>{html.escape(str(self).split(chr(10), 1)[-1])}</pre>"  # title once
                 f"<details><summary>schema</summary><table>{rows}</table>{more}</details></div>")
 
 

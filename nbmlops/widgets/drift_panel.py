@@ -8,7 +8,7 @@ shows, from the report's cached summaries (never raw rows):
   change in missing share, new/vanished categories);
 - the drill-down of the selected feature: distributions on the reference bins,
   ECDFs with the KS distance, per-bin PSI contributions, effect per window;
-- a tab with prediction drift and performance over time (when labels exist);
+- a tab with prediction drift, realised and estimated performance per window;
 - a window selector and threshold controls that re-derive verdicts from the
   summaries (:meth:`DriftReport.with_config` / :meth:`DriftReport.select_windows`),
   and "export config" writing the YAML the CI gate reads.
@@ -17,9 +17,9 @@ Figures are plotly ``FigureWidget`` objects (:mod:`nbmlops.widgets.figure_widget
 that live in the widget tree for the panel's whole life: a selection, window or
 threshold change restyles their traces and layout in place (one batched
 message per figure), it never replaces them. The pure builders of
-:mod:`nbmlops.drift.figures` compute what they show. The mimebundle also
-carries a static HTML fallback (:mod:`nbmlops.widgets.panel_html`) for
-nbconvert, VS Code without a widget manager and GitHub.
+:mod:`nbmlops.drift.figures` compute what they show. The static verdict and
+table (:mod:`nbmlops.widgets.panel_html`) are an output of their own, hidden by
+the live widget's CSS, shown where no widget can be (a reopened notebook, GitHub).
 
 The panel only draws: inputs are resolved by :mod:`nbmlops.drift.inputs` (as
 for the CI gate), windows and control edits are drift rules
@@ -36,34 +36,18 @@ from typing import Any
 
 import ipywidgets as w
 
+from nbmlops._html import esc as _esc
 from nbmlops.drift import figures as figs
-from nbmlops.drift.config import (
-    CATEGORICAL_EFFECTS,
-    CATEGORICAL_TESTS,
-    CORRECTIONS,
-    NUMERIC_EFFECTS,
-    NUMERIC_TESTS,
-    DriftConfig,
-)
+from nbmlops.drift.config import DriftConfig
 from nbmlops.exceptions import DriftError
 from nbmlops.widgets import panel_html as static
 from nbmlops.widgets import performance_tab
+from nbmlops.widgets.panel_controls import controls as _controls
+from nbmlops.widgets.panel_controls import figure_widget as _figure_widget
+from nbmlops.widgets.panel_controls import row as _row
 
 DRILL = ("distribution", "ecdf", "psi", "timeline")
 PERF_METRICS = ("fpr", "accuracy", "precision", "recall", "auc")
-
-
-#: figure widths in pixels: fixed, so plotly never sizes a figure from a hidden tab
-HALF, FULL = 540, 1090
-
-
-def _figure_widget(cls: str, width: int = HALF) -> Any:
-    from nbmlops.widgets.figure_widget import panel_figure
-
-    fig = panel_figure()
-    fig.update_layout(width=width, height=figs.HEIGHT)
-    fig.add_class(cls)
-    return fig
 
 
 class DriftPanel(w.VBox):
@@ -115,11 +99,11 @@ class DriftPanel(w.VBox):
         self.table = w.HTML()
         self.table.add_class("nbmlops-table")
         self.drill = {k: _figure_widget(f"nbmlops-drill-{k}") for k in DRILL}
-        drill = w.VBox([w.HBox([self.drill["distribution"], self.drill["ecdf"]]),
-                        w.HBox([self.drill["psi"], self.drill["timeline"]])])
+        drill = w.VBox([_row(self.drill["distribution"], self.drill["ecdf"]),
+                        _row(self.drill["psi"], self.drill["timeline"])])
         drill.add_class("nbmlops-drill")
-        self.heatmap = _figure_widget("nbmlops-heatmap", FULL)
-        self.heatmap_box = w.Box([self.heatmap])  # hidden when there is a single window
+        self.heatmap = _figure_widget("nbmlops-heatmap")
+        self.heatmap_box = _row(self.heatmap)  # hidden when there is a single window
         features_tab = w.VBox([w.HBox([self.window, self.feature]), self.table, self.heatmap_box,
                                drill])
         self.metric = w.Dropdown(description="Metric", options=PERF_METRICS, value="fpr")
@@ -127,8 +111,8 @@ class DriftPanel(w.VBox):
         self.pred_out = {k: _figure_widget(f"nbmlops-pred-{k}")
                          for k in ("distribution", "timeline", "performance")}
         self.perf_note = performance_tab.note_widget()
-        pred_tab = w.VBox([w.HBox([self.pred_out["distribution"], self.pred_out["timeline"]]),
-                           self.metric, self.perf_note, self.pred_out["performance"]])
+        pred_tab = w.VBox([_row(self.pred_out["distribution"], self.pred_out["timeline"]),
+                           self.metric, self.perf_note, _row(self.pred_out["performance"])])
         self.tabs = w.Tab(children=[features_tab, pred_tab, self._build_settings(export_path)])
         for i, title in enumerate(("Features", "Prediction & performance", "Thresholds")):
             self.tabs.set_title(i, title)
@@ -146,6 +130,8 @@ class DriftPanel(w.VBox):
         lay = w.Layout(width="330px")
         self.controls = {key: make(description=label, style=style, layout=lay, **extra)
                          for key, (make, label, extra) in _controls().items()}
+        #: a bad value's message, shown beside its control (nothing is clamped silently)
+        self.control_msgs = {key: w.HTML() for key in self.controls}
         for key, c in self.controls.items():
             c.observe(self._on_control, "value")
             c.add_class(f"nbmlops-control-{key}")
@@ -156,7 +142,8 @@ class DriftPanel(w.VBox):
         self.export_button.add_class("nbmlops-export")
         self.settings_status = w.HTML()
         self.settings_status.add_class("nbmlops-settings-status")
-        return w.VBox([*self.controls.values(), w.HBox([self.export_path, self.export_button]),
+        rows = [w.HBox([c, self.control_msgs[k]]) for k, c in self.controls.items()]
+        return w.VBox([*rows, w.HBox([self.export_path, self.export_button]),
                        self.settings_status])
 
     # -- state changes -------------------------------------------------------------
@@ -222,21 +209,26 @@ class DriftPanel(w.VBox):
         key = next(k for k, c in self.controls.items() if c is change["owner"])
         try:
             cfg = self.config.with_setting(key, change["new"], feature=self.feature.value)
-        except Exception as exc:  # ConfigError: show it next to the controls, keep the old rules
-            self.settings_status.value = f'<span style="color:#c62828">{exc}</span>'
+        except Exception as exc:  # ConfigError: show it beside the control, keep the old rules
+            msg = f'<span style="color:#c62828">{_esc(exc)} (not applied)</span>'
+            self.settings_status.value = self.control_msgs[key].value = msg
             return
-        self.settings_status.value = ""
+        self.settings_status.value = self.control_msgs[key].value = ""
         self.set_config(cfg)
 
     def export_config(self, path: str | os.PathLike[str] | None = None) -> Path:
         """Write the thresholds in force as the YAML the CI gate reads; return the path."""
-        target = Path(path or self.export_path.value)
+        from nbmlops.drift.inputs import default_config_path
+
+        target = Path(path or self.export_path.value).resolve()
         self.config.save(target)
-        self.settings_status.value = (f"wrote <code>{target}</code>: run "
-                                      f"<code>nbmlops drift ... --config {target}</code> in CI")
+        default = target == default_config_path().resolve()
+        note = (" It is now this project's default: the next panel, <code>%mlops drift</code> "
+                "and <code>nbmlops drift</code> read it (delete it for the built-in rules)."
+                if default else f" CI: <code>nbmlops drift ... --config {_esc(target)}</code>.")
+        self.settings_status.value = f"Wrote the thresholds to <code>{_esc(target)}</code>.{note}"
         return target
 
-    # -- rendering -----------------------------------------------------------------
     def _selectable(self) -> list[str]:
         names = [f.name for f in static.feature_rows(self.report)]
         if self.report.prediction is not None:
@@ -247,7 +239,8 @@ class DriftPanel(w.VBox):
         self._syncing = True
         try:
             rep = self.report
-            self.header.value = static.header_html(rep, self.window.value)
+            self.header.value = (static.PANEL_CSS + static.hide_fallback_css(self.model_id)
+                                 + static.header_html(rep, self.window.value))
             opts = [("all windows", "all")] + [
                 (f"{figs.short_key(wr.key)} ({wr.n_rows:,} rows)", wr.key)
                 for wr in self._windows()]
@@ -268,6 +261,7 @@ class DriftPanel(w.VBox):
         self._render_drill()
         self._render_heatmap()
         self._render_prediction()
+        self._update_fallback()
 
     def _render_heatmap(self) -> None:
         """Which feature drifted when: effect / threshold per feature and window."""
@@ -341,7 +335,7 @@ class DriftPanel(w.VBox):
 
         target = self.figures[key]
         fig = go.Figure(figs.round_floats(fig.to_dict()))
-        fig.update_layout(width=target.layout.width, height=fig.layout.height or figs.HEIGHT)
+        fig.update_layout(autosize=True, width=None, height=fig.layout.height or figs.HEIGHT)
         update_in_place(target, fig)
         if self.tabs.selected_index != self._tab_of[key]:
             self._stale.add(key)
@@ -351,8 +345,9 @@ class DriftPanel(w.VBox):
             for key in sorted(self._stale):
                 if self._tab_of[key] == change["new"]:
                     self._stale.discard(key)
-                    fig = self.figures[key]  # a 1-pixel width change: plotly redraws all
-                    fig.layout.width += 1 if fig.layout.width % 2 == 0 else -1
+                    fig = self.figures[key]  # autosize off and on: plotly measures its box again
+                    fig.layout.autosize = False
+                    fig.layout.autosize = True
 
     # -- live mode -----------------------------------------------------------------
     def show_live_status(self, monitor: Any) -> None:
@@ -371,29 +366,25 @@ class DriftPanel(w.VBox):
         if self.monitor is not None:
             self.monitor.stop()
 
-    # -- display -------------------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        bundle = super()._repr_mimebundle_(**kwargs) or {}
-        bundle["text/html"] = static.static_html(self.report)
-        bundle["text/plain"] = self.report.summary()
+        """The widget view and a one-line text (the static view is its own output)."""
+        bundle = {k: v for k, v in (super()._repr_mimebundle_(**kwargs) or {}).items()
+                  if k != "text/html"}
+        bundle["text/plain"] = (f"nbmlops drift panel: {self.report.verdict.upper()} "
+                                "(interactive; run the notebook to use it)")
         return bundle
 
+    def fallback_bundle(self) -> dict[str, str]:
+        """Static verdict and table, own output: shown when no widget can be (hidden by its CSS)."""
+        return {"text/html": static.static_html(self.report, panel_id=self.model_id),
+                "text/plain": self.report.summary()}
 
-def _controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
-    """The threshold controls: setting key -> (widget class, label, arguments)."""
-    number = {"min": 0, "max": 1e6, "step": 0.01}
-    return {
-        "numeric_test": (w.Dropdown, "numeric test", {"options": NUMERIC_TESTS}),
-        "numeric_effect": (w.Dropdown, "numeric effect", {"options": NUMERIC_EFFECTS}),
-        "numeric_threshold": (w.BoundedFloatText, "numeric threshold", number),
-        "categorical_test": (w.Dropdown, "categorical test", {"options": CATEGORICAL_TESTS}),
-        "categorical_effect": (w.Dropdown, "categorical effect",
-                               {"options": CATEGORICAL_EFFECTS}),
-        "categorical_threshold": (w.BoundedFloatText, "categorical threshold", number),
-        "alpha": (w.BoundedFloatText, "alpha", {"min": 1e-12, "max": 0.999, "step": 0.01}),
-        "multiple_testing": (w.Dropdown, "multiple testing", {"options": CORRECTIONS}),
-        "drift_share": (w.BoundedFloatText, "drift share >", {"min": 0, "max": 0.999,
-                                                              "step": 0.05}),
-        "feature_threshold": (w.FloatText, "selected feature thr.", {}),
-        "performance_tolerance": (w.BoundedFloatText, "performance tolerance", {"max": 9.99}),
-    }
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        self._fallback = display(self.fallback_bundle(), raw=True, display_id=True)
+        display(self._repr_mimebundle_(), raw=True)
+
+    def _update_fallback(self) -> None:  # the saved notebook shows the verdict in force
+        if getattr(self, "_fallback", None) is not None:
+            self._fallback.update(self.fallback_bundle(), raw=True)

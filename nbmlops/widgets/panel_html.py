@@ -25,13 +25,27 @@ _CSS = (
 )
 
 
+#: badge backgrounds dark enough for white text (WCAG AA, contrast ≥ 4.5:1)
+BADGE = {"ok": "#1b5e20", "warn": "#a84300", "drift": "#b71c1c", "skipped": "#545454",
+         "error": "#6a1b9a"}
+#: the panel's CSS (inside the widget, so trusted): whole tab labels
+#: and figures that share their row's width (never wider than the output area)
+PANEL_CSS = ("<style>.nbmlops-drift-panel .lm-TabBar-tab,.nbmlops-drift-panel .p-TabBar-tab"
+             "{flex:0 0 auto;max-width:none;min-width:fit-content}"
+             ".nbmlops-drift-panel{max-width:100%;box-sizing:border-box}"
+             ".nbmlops-drift-panel .nbmlops-fig-row{max-width:100%;min-width:0}"
+             ".nbmlops-drift-panel .nbmlops-fig{flex:1 1 0;min-width:0;max-width:100%;"
+             "overflow:hidden}</style>")
+
+
 def badge(status: str, reason: str = "") -> str:
-    """A coloured status pill; the reason shows as tooltip and, for errors, as text."""
-    colour = status_colour(status)
+    """A status pill, white bold text on a dark colour (inline: survives sanitising)."""
+    colour = BADGE.get(status, status_colour(status))
     tip = f' title="{esc(reason)}"' if reason else ""
     text = f" {esc(reason)}" if reason and status in ("error", "skipped") else ""
-    return (f'<span class="nbmlops-badge" style="background:{colour}"{tip}>{esc(status)}</span>'
-            f'<small>{text}</small>')
+    return (f'<span class="nbmlops-badge" style="background:{colour};color:#fff;'
+            f'font-weight:600;border-radius:8px;padding:1px 7px;font-size:11px"{tip}>'
+            f'{esc(status)}</span><small>{text}</small>')
 
 
 def thresholds_text(config: Any) -> str:
@@ -115,9 +129,22 @@ def table_html(report: Any, top: int | None = None, selected: str | None = None)
             f'{"".join(body)}</table>{note}</div>')
 
 
-def static_html(report: Any, top: int = 10) -> str:
-    """The static fallback: CSS, header and the top ``top`` features (no JavaScript)."""
-    return (f'{_CSS}<div class="nbmlops-drift nbmlops-static">{header_html(report)}'
+def static_html(report: Any, top: int = 10, panel_id: str = "") -> str:
+    """The static fallback: CSS, header and the top ``top`` features (no JavaScript).
+
+    ``panel_id`` marks it (``data-panel``) so the live widget can hide it:
+    :func:`hide_fallback_css` is inside the widget, so without a kernel (a
+    reopened notebook, nbconvert, GitHub) the fallback shows.
+    """
+    mark = f' data-panel="{esc(panel_id)}"' if panel_id else ""
+    return (f'{_CSS}<div class="nbmlops-drift nbmlops-static nbmlops-static-fallback"{mark}>'
+            f"{header_html(report)}"
             f"{table_html(report, top=top)}<small>Static view of an nbmlops drift panel; "
             "open the notebook in Jupyter for the interactive panel.</small></div>")
+
+
+def hide_fallback_css(panel_id: str) -> str:
+    """CSS the live panel carries: its own static fallback is hidden while it is shown."""
+    return (f'<style>.nbmlops-static-fallback[data-panel="{esc(panel_id)}"]{{display:none}}'
+            "</style>")
 

@@ -67,3 +67,32 @@ def test_runs_table_and_chart():
     assert "acc" in bundle["text/plain"]
     fig = runs_chart(table, "acc", "C")
     assert list(fig.data[0].x) == [0.1, 1.0] and fig.layout.xaxis.title.text == "C"
+
+
+def test_runs_columns_put_the_users_own_first_and_autolog_behind_all():
+    rows = [{"run_id": "r1", "run_name": "a-very-long-run-name", "status": "FINISHED",
+             "start": "s", "duration_s": 1.0,
+             "params": {"seed": "0", "C": "0.5", "max_iter": "100", "tol": "0.0001"},
+             "metrics": {"training_score": 0.9, "auc": 0.8, "loss": 0.3},
+             "own_params": ["seed", "C"], "own_metrics": ["loss", "auc"]}]
+    table = RunsTable(experiment="e", rows=rows, metric="auc")
+    text = str(table)
+    header = text.splitlines()[1].split()
+    assert header == ["run", "status", "auc", "loss", "seed", "C", "duration_s"]
+    assert "3 autologged column(s) hidden: --all shows them" in text
+    table.show_all = True
+    header = str(table).splitlines()[1].split()
+    assert header[2:5] == ["auc", "loss", "training_score"]
+    assert header[-3:] == ["max_iter", "tol", "duration_s"]
+    html = table._repr_mimebundle_()["text/html"]
+    assert "white-space:nowrap" in html and "overflow-x:auto" in html
+
+
+def test_card_lists_the_primary_metric_first_with_its_configured_direction():
+    from nbmlops.tracking.render import card_rows
+
+    res = _result(best_metric="loss", best_higher=False)
+    assert [r[0] for r in card_rows(res)] == ["loss", "auc"]
+    html = render_run_card(res)["text/html"]
+    # loss 0.20 vs the best run's 0.1: worse under min:loss (red)
+    assert "#cf222e" in html

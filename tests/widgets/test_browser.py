@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -141,7 +142,7 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                 "Drifted: channel", timeout=60_000)
             panel.locator(".nbmlops-export").click()
             expect(panel.locator(".nbmlops-settings-status")).to_contain_text(
-                "wrote", timeout=30_000)
+                "Wrote", timeout=30_000)
             exported = DriftConfig.load(root / "drift.yaml")
             assert exported.numeric.threshold == 5.0
 
@@ -178,5 +179,88 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
             shot = tmp_path / "drift_panel.png"
             page.screenshot(path=str(shot), full_page=True)
             assert shot.stat().st_size > 10_000
+        finally:
+            browser.close()
+
+
+PANEL_CELL = """\
+from tests.widgets.test_drift_panel import make_data
+import nbmlops, nbmlops.drift
+ref, cur = make_data()
+profile = nbmlops.drift.fit_reference(ref, target="label", prediction="score")
+nbmlops.drift_panel(profile, cur, time_column="ts", window="1D")
+"""
+
+
+def _write_notebook(path: Path) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(PANEL_CELL)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
+                                 "language": "python"}
+    nbformat.write(nb, path)
+
+
+def _outside(page: Any, inner: str, outer: str) -> list[str]:
+    """Boxes matching ``inner`` whose right edge passes their ``outer`` ancestor's."""
+    return list(page.evaluate(
+        """([inner, outer]) => [...document.querySelectorAll(inner)].filter((el) => {
+             const box = el.getBoundingClientRect(), area = el.closest(outer);
+             return box.width > 0 && area && box.right > area.getBoundingClientRect().right + 1;
+           }).map((el) => el.className.baseVal || el.className)""", [inner, outer]))
+
+
+def test_panel_fits_1280px_and_a_reopened_notebook_shows_the_static_view(
+        lab: tuple[str, Path], chromium: str, tmp_path: Path) -> None:
+    """Figures follow the output area at 1280×900 with the file browser open; saved and
+    reopened (JupyterLab saves no widget state), the verdict and table still show."""
+    from playwright.sync_api import expect, sync_playwright
+
+    base, root = lab
+    _write_notebook(root / "reopen.ipynb")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            # a workspace of its own: only this notebook is open (not the tutorial's)
+            page.goto(f"{base}/lab/workspaces/reopen/tree/reopen.ipynb?reset")
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            expect(page.locator(".jp-DirListing").first).to_be_visible(timeout=30_000)
+            expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
+                1, timeout=90_000)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
+            panel = page.locator(".nbmlops-drift-panel").first
+            expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
+            expect(panel.locator(".nbmlops-drill-ecdf .main-svg").first).to_be_attached(
+                timeout=60_000)
+            expect(page.locator(".nbmlops-static-fallback")).to_be_hidden()  # the widget is live
+            time.sleep(2)  # plotly's autosize settles
+            assert page.locator(".jp-OutputArea-output .nbmlops-fig .main-svg").count() >= 4
+            assert _outside(page, ".nbmlops-fig, .nbmlops-fig .main-svg",
+                            ".jp-OutputArea-output") == []
+            tab = panel.locator(".lm-TabBar-tab").filter(has_text="Prediction & performance")
+            assert tab.first.evaluate("el => el.scrollWidth <= el.clientWidth")  # whole label
+            tab.first.click()
+            expect(panel.locator(".nbmlops-pred-performance .main-svg").first).to_be_visible(
+                timeout=60_000)
+            time.sleep(1)
+            assert _outside(page, ".nbmlops-fig, .nbmlops-fig .main-svg",
+                            ".jp-OutputArea-output") == []
+            page.screenshot(path=str(tmp_path / "panel_1280.png"), full_page=True)
+
+            page.keyboard.press("Control+s")
+            deadline = time.monotonic() + 60
+            while "nbmlops-static-fallback" not in (root / "reopen.ipynb").read_text():
+                assert time.monotonic() < deadline, "the notebook was not saved"
+                time.sleep(0.5)
+            page.reload()
+            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            static = page.locator(".nbmlops-static-fallback").first
+            expect(static).to_be_visible(timeout=60_000)
+            expect(static).to_contain_text("Dataset verdict", timeout=30_000)
+            expect(static.locator(".nbmlops-feature-table")).to_contain_text("amount")
+            page.screenshot(path=str(tmp_path / "panel_reopened.png"), full_page=True)
         finally:
             browser.close()

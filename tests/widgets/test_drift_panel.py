@@ -178,12 +178,12 @@ def test_prediction_and_performance_tab(panel: Any, report: Any) -> None:
     out = panel.pred_out["performance"]
     assert out is panel.figures["performance"]
     assert out.layout.title.text.startswith("fpr per window")
-    # drawn while its tab was hidden: opening the tab makes plotly redraw it (width nudge)
+    # drawn while its tab was hidden: opening the tab makes plotly measure its box again
     assert "performance" in panel._stale
-    width = out.layout.width
+    assert out.layout.width is None and out.layout.autosize  # no fixed width
     out.comm.messages.clear()
     panel.tabs.set_state({"selected_index": 1})
-    assert abs(out.layout.width - width) == 1 and not panel._stale
+    assert out.layout.autosize and not panel._stale
     assert any("_py2js_relayout" in str(m) for m in out.comm.messages)
     pred = panel.figures["prediction"]
     assert pred.layout.title.text.startswith("score")
@@ -396,13 +396,71 @@ def test_config_file_is_picked_up(report: Any, project: Path) -> None:
 
 
 # -- everywhere it is shown -------------------------------------------------------------
-def test_mimebundle_carries_a_static_fallback(panel: Any, report: Any) -> None:
+def test_static_fallback_is_an_output_of_its_own(panel: Any, report: Any) -> None:
+    """JupyterLab saves no widget state by default: a reopened notebook draws the widget
+    output as "model not found", so the verdict and table are a separate text/html output
+    that the live widget hides with CSS (keyed by its model id)."""
+    from nbmlops._testing import TestingShell
+
     bundle = panel._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
-    html = bundle["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in bundle and "text/html" not in bundle
+    assert bundle["text/plain"].startswith("nbmlops drift panel: DRIFT")
+    html = panel.fallback_bundle()["text/html"]
     assert "Dataset verdict" in html and "amount" in html and "channel" in html
     assert "<script" not in html and len(html) < 20_000
-    assert bundle["text/plain"].startswith("Drift verdict: DRIFT")
+    assert f'data-panel="{panel.model_id}"' in html
+    assert f'.nbmlops-static-fallback[data-panel="{panel.model_id}"]{{display:none}}' in \
+        panel.header.value
+    shown: list[dict[str, Any]] = []
+    shell = TestingShell.preconfigured()  # the suite's one shell (a singleton)
+    pub = shell.display_pub
+    old = pub.publish
+    pub.publish = lambda data, *a, **k: shown.append(data)  # type: ignore[method-assign]
+    try:
+        panel._ipython_display_()
+        panel.controls["numeric_threshold"].set_state({"value": 100.0})  # the fallback follows
+    finally:
+        pub.publish = old  # type: ignore[method-assign]
+    assert "Dataset verdict" in shown[0]["text/html"]
+    assert "application/vnd.jupyter.widget-view+json" in shown[1]
+    assert "Dataset verdict" in shown[-1]["text/html"] and shown[-1] is not shown[0]
+
+
+def test_negative_threshold_is_refused_beside_its_control(panel: Any) -> None:
+    before = panel.config
+    panel.controls["numeric_threshold"].set_state({"value": -1.0})
+    msg = panel.control_msgs["numeric_threshold"].value
+    assert "threshold must be &gt;= 0" in msg and "not applied" in msg
+    assert panel.config == before  # not clamped to 0 and applied silently
+    panel.controls["numeric_threshold"].set_state({"value": 0.2})
+    assert panel.control_msgs["numeric_threshold"].value == ""
+
+
+def test_export_says_where_and_that_it_is_the_projects_default(panel: Any,
+                                                               project: Path) -> None:
+    panel.export_path.set_state({"value": str(project / "drift.yaml")})
+    target = panel.export_config()
+    assert target == project / "drift.yaml"
+    assert str(target) in panel.settings_status.value
+    assert "now this project's default" in panel.settings_status.value
+    panel.export_config(project / "elsewhere.yaml")
+    assert "default" not in panel.settings_status.value
+    assert "--config" in panel.settings_status.value
+
+
+def test_badges_are_readable_and_tab_labels_whole(panel: Any) -> None:
+    from nbmlops.widgets.panel_html import BADGE, badge
+
+    def luminance(hex_colour: str) -> float:
+        rgb = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    for status, colour in BADGE.items():
+        assert 1.05 / (luminance(colour) + 0.05) >= 4.5, status  # white text, WCAG AA
+        assert f"background:{colour};color:#fff" in badge(status)  # inline: survives sanitising
+    assert "min-width:fit-content" in panel.header.value
+    assert panel.tabs.get_title(1) == "Prediction & performance"
 
 
 # -- live mode --------------------------------------------------------------------------

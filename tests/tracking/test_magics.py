@@ -114,5 +114,5 @@ def test_note_keeps_the_magic_line_as_written(ip, client):
     ip.run_cell("%%mlops run --no-autolog --tags team=ml stage=dev --name 'my run'\nC = 1")
     (run,) = all_runs(client)
     note = run.data.tags["mlflow.note.content"]
-    assert note.startswith("`%%mlops run --name 'my run' --tags team=ml stage=dev --no-autolog`")
+    assert note.startswith("`%%mlops run --no-autolog --tags team=ml stage=dev --name 'my run'`")
     assert "True" not in note.splitlines()[0] and "[" not in note.splitlines()[0]

@@ -64,6 +64,13 @@ class NbmlopsConfig:
         The drift YAML shared by the panel and the CI gate.
     ui_url
         URL of a running MLflow UI for links in run cards (``%mlops ui`` sets it).
+    registry_audit_log
+        The registry's hash-chained audit log (validations, promotions, rollbacks).
+    identity_source
+        Who "I" am for the registry's four-eyes rule: ``os`` (the login name),
+        ``git`` (``git config user.email``) or ``env:VAR`` (an environment variable).
+    require_approval
+        Comma-separated aliases whose promotion needs an approver other than the trainer.
     """
 
     project_root: Path
@@ -97,6 +104,12 @@ class NbmlopsConfig:
         "help": "Drift YAML shared by panel and CI gate (default drift.yaml)."})
     ui_url: str | None = field(default=None, metadata={
         "help": "URL of a running MLflow UI for run-card links."})
+    registry_audit_log: str = field(default=".nbmlops/registry_audit.jsonl", metadata={
+        "help": "Registry audit log: validations, promotions, rollbacks (hash-chained JSONL)."})
+    identity_source: str = field(default="os", metadata={
+        "help": "Who trains/approves for four-eyes: os (login), git (user.email) or env:VAR."})
+    require_approval: str = field(default="champion", metadata={
+        "help": "Aliases whose promotion needs an approver other than the trainer (a,b)."})
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -18,11 +18,21 @@ from typing import Any
 
 def load_pyfunc(model_uri: str) -> Any:
     """The MLflow pyfunc model at ``model_uri`` (``models:/name/3``, ``models:/name@alias``)."""
+    import os
+
     import mlflow.pyfunc
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return mlflow.pyfunc.load_model(model_uri)
+    saved = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no tqdm bars in cells/CI logs
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return mlflow.pyfunc.load_model(model_uri)
+    finally:
+        if saved is None:
+            os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
+        else:
+            os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = saved
 
 
 @dataclass
@@ -60,13 +70,7 @@ class Scorer:
 def load_scorer(model_uri: str) -> Scorer:
     """Load ``model_uri`` as a :class:`Scorer` (native sklearn object when logged as sklearn)."""
     pyfunc = load_pyfunc(model_uri)
-    native = None
-    if "sklearn" in pyfunc.metadata.flavors:
-        import mlflow.sklearn
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            native = mlflow.sklearn.load_model(model_uri)
+    native = pyfunc.get_raw_model() if "sklearn" in pyfunc.metadata.flavors else None
     return Scorer(model_uri, native, pyfunc)
 
 

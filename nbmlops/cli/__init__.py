@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "ci": ("nbmlops.cli.pipeline:ci", "Write a ready CI workflow."),
     "drift": ("nbmlops.cli.drift:drift", "Drift gate: compare current data to a reference."),
     "audit": ("nbmlops.cli.audit:audit", "Verify a gate's hash-chained audit log."),
+    "model": ("nbmlops.cli.model:model", "Model registry: validate, promote, rollback, history."),
 }
 
 

@@ -50,6 +50,8 @@ def _metric_names(text: str | None) -> list[str] | None:
 @argument("--seed", type=int, help="Seed random, numpy and torch before the cell.")
 @argument("--no-autolog", action="store_true", help="Skip MLflow's sklearn autolog.")
 @argument("--metrics", help="Only log these top-level names as metrics (a,b,c).")
+@argument("--register", metavar="NAME[:VAR]", help="Register the model (autologged, or VAR) "
+          "as a new version of NAME, alias @challenger.")
 def run(magics: Any, args: Any, cell: str) -> None:
     """Run the cell as one MLflow run: params, metrics, code, git, env, data, output.
 
@@ -75,6 +77,10 @@ def run(magics: Any, args: Any, cell: str) -> None:
     )
     magics.state.setdefault("tracking", {})["last"] = result
     display(result)
+    if args.register:
+        from nbmlops.registry.register import register_cell
+
+        print(register_cell(args.register, result, shell.user_ns, config))
 
 
 @magic_arguments()

@@ -111,7 +111,7 @@ class PairedMetrics:
         tot = slice_sums(sid, p.losses["one"], w, ns)
         with np.errstate(divide="ignore", invalid="ignore"):
             rows = self._task_rows(p, sid, w, ns, tot)
-        for name, fn in self.user.items():
+        for fn in self.user.values():
             rows.append(np.array([_user(fn, self.y, self.scores[model], w, sl.ids == i)
                                   for i in range(ns)]))
         return np.vstack(rows)

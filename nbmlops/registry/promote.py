@@ -67,7 +67,8 @@ def promote(name: str, version: str | int, to: str = "champion", approver: str |
         raise _refuse(cfg, base, f"promoting {name} v{info.version} to @{to} needs an approver "
                                  "(--approver NAME).")
     if force and not (reason and reason.strip()):
-        raise _refuse(cfg, base, "--force needs a reason (--reason '...'): it is kept in the audit.")
+        raise _refuse(cfg, base, "--force needs a reason (--reason '...'): it is kept in the "
+                                 "audit.")
     if previous == info.version:
         raise _refuse(cfg, base, f"{name} v{info.version} already holds @{to}.")
     validation = None

@@ -13,7 +13,8 @@ class RegistryError(NbmlopsError):
     """A registry request is wrong (unknown model/version/alias, refused promotion ...)."""
 
 
-_REF = re.compile(r"^(?:models:/)?(?P<name>[^@/:]+)(?:(?:@(?P<alias>[\w-]+))|(?:[/:](?P<ver>\d+)))?$")
+_REF = re.compile(r"^(?:models:/)?(?P<name>[^@/:]+)"
+                  r"(?:(?:@(?P<alias>[\w-]+))|(?:[/:](?P<ver>\d+)))?$")
 
 
 def parse(ref: str) -> tuple[str, str | None, str | None]:

@@ -85,3 +85,28 @@ def _lineage(run_id: str, facts: dict[str, Any], cfg: NbmlopsConfig) -> dict[str
         "nbmlops.notebook": tags.get("mlflow.source.name", ""),
         "nbmlops.data": ",".join(data),
     }
+
+
+def register_cell(spec: str, result: Any, namespace: dict[str, Any],
+                  config: NbmlopsConfig | None = None) -> str:
+    """What ``%%mlops run --register NAME[:VARIABLE]`` does after the cell; returns one line.
+
+    ``NAME`` alone registers the model autolog logged; ``NAME:VARIABLE`` logs
+    the fitted model held in ``VARIABLE``. A failed or spooled run registers nothing.
+    """
+    name, _, var = spec.partition(":")
+    if not name.strip():
+        raise RegistryError(f"--register expects NAME or NAME:VARIABLE, got {spec!r}.",
+                            parameter="--register")
+    if getattr(result, "status", "FINISHED") != "FINISHED" or getattr(result, "spooled", False):
+        return f"nbmlops: not registered: the run is {getattr(result, 'status', '?')}" + \
+            (" (spooled offline)" if getattr(result, "spooled", False) else "") + "."
+    model = None
+    if var:
+        if var not in namespace:
+            raise RegistryError(f"--register {spec}: no variable {var!r} in the notebook.",
+                                parameter="--register")
+        model = namespace[var]
+    info = register(name.strip(), result, model=model, config=config)
+    return (f"nbmlops: registered {info.name} v{info.version} (@challenger) from run "
+            f"{info.run_id}; data: {info.tags.get('nbmlops.data') or '-'}")

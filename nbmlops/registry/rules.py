@@ -116,3 +116,43 @@ def _relative_ok(rule: Rule, cell: Cell, worst: float | None) -> bool:
         return delta > 1e-10 if gib else delta < -1e-10
     change = delta / abs(base) if gib else -delta / abs(base)
     return bool(change >= float(rule.min_relative_change or 0.0))
+
+
+def rules_from_strings(items: list[str] | tuple[str, ...]) -> dict[str, Any] | None:
+    """``["roc_auc:min_absolute_change=0", "fpr:threshold=0.05"]`` -> the rules dict.
+
+    A single item that is JSON (``{"roc_auc": {...}}``) is read as the whole dict.
+    None when ``items`` is empty (the default rules apply).
+    """
+    import json
+
+    if not items:
+        return None
+    if len(items) == 1 and items[0].lstrip().startswith("{"):
+        try:
+            value = json.loads(items[0])
+        except ValueError as exc:
+            raise UsageArgumentError(f"--rule JSON is invalid: {exc}", parameter="--rule") \
+                from None
+        return dict(value)
+    out: dict[str, Any] = {}
+    for item in items:
+        metric, sep, rest = item.partition(":")
+        pairs = [p.partition("=") for p in rest.split(",") if p.strip()]
+        if not sep or not metric.strip() or not pairs or any(not s for _, s, _ in pairs):
+            raise UsageArgumentError(f"--rule expects METRIC:KEY=VALUE[,KEY=VALUE], got "
+                                     f"{item!r}.", parameter="--rule")
+        spec = out.setdefault(metric.strip(), {})
+        for key, _, value in pairs:
+            key, value = key.strip(), value.strip()
+            spec[key] = value.lower() in ("true", "1", "yes") if key == "greater_is_better" \
+                else _number(value, item)
+    return out
+
+
+def _number(text: str, item: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise UsageArgumentError(f"--rule {item!r}: {text!r} is not a number.",
+                                 parameter="--rule") from None

@@ -75,7 +75,9 @@ def _expression(frame: Any, spec: str) -> Slicing:
         raise UsageArgumentError(f"slice expression {spec!r} cannot be evaluated on the "
                                  f"holdout: {type(exc).__name__}: {exc}", parameter="slices") \
             from None
-    if getattr(mask, "dtype", None) != bool or len(mask) != len(frame):
+    import pandas as pd
+
+    if not pd.api.types.is_bool_dtype(getattr(mask, "dtype", None)) or len(mask) != len(frame):
         raise UsageArgumentError(f"slice expression {spec!r} is not a boolean condition on rows.",
                                  parameter="slices")
     return Slicing(spec, [spec], np.where(np.asarray(mask), 0, -1).astype(np.int64))

@@ -107,7 +107,8 @@ def validate(candidate: str, against: str | None = None, data: Any = None,
                                  "against": against, "at": rec.now(),
                                  "by": rec.current_user(cfg)}
     with audited(audit_rec, rec.audit_log(cfg)) if opts.record else _nothing(audit_rec):
-        result = _judge(cl, candidate, against, data, target, slices, rules, opts, cfg)
+        req = _Request(candidate, against, data, target, slices, rules)
+        result = _judge(cl, req, opts, cfg)
         if opts.record:
             _record(cl, result, audit_rec, cfg)
     return result
@@ -124,23 +125,34 @@ class _nothing:  # noqa: N801 - a no-op stand-in for ``audited``
         return None
 
 
-def _judge(cl: Any, candidate: str, against: str | None, data: Any, target: str | None,
-           slices: Any, rules: dict[str, Any] | None, opts: ValidateOptions,
+@dataclass
+class _Request:
+    """What is compared, on what, by which rules."""
+
+    candidate: str
+    against: str | None
+    data: Any
+    target: str | None
+    slices: Any
+    rules: dict[str, Any] | None
+
+
+def _judge(cl: Any, req: _Request, opts: ValidateOptions,
            cfg: NbmlopsConfig) -> ValidationResult:
-    cand = resolve(cl, candidate)
-    champ = resolve(cl, against or f"{cand.name}@champion")
+    cand = resolve(cl, req.candidate)
+    champ = resolve(cl, req.against or f"{cand.name}@champion")
     if (cand.name, cand.version) == (champ.name, champ.version):
         raise RegistryError(f"candidate and champion are the same version ({label(cand)}): "
                             "nothing to compare.", model=cand.name)
-    hold = load_holdout(data, target, opts.data_name, cfg)
-    slicings = [overall(len(hold.frame)), *parse_slices(hold.frame, slices, hold.target)]
+    hold = load_holdout(req.data, req.target, opts.data_name, cfg)
+    slicings = [overall(len(hold.frame)), *parse_slices(hold.frame, req.slices, hold.target)]
     threshold = opts.threshold
     if threshold is None:
         threshold = float(champ.tags.get("nbmlops.threshold", 0.5))
     task, y, scores = predict([champ, cand], hold)
     pm = PairedMetrics(task, y, scores, slicings, threshold, dict(opts.metrics),
                        k=scores[0].shape[1] if scores[0].ndim == 2 else 2)
-    parsed = parse_rules(rules if rules is not None else DEFAULT_RULES[task], pm.names)
+    parsed = parse_rules(req.rules if req.rules is not None else DEFAULT_RULES[task], pm.names)
     point = pm.values(np.ones(len(y), dtype=np.int64))
     lo = hi = None
     if opts.ci:

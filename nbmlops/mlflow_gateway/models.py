@@ -100,8 +100,26 @@ def log_model(client: Any, run_id: str, model: Any, input_example: Any = None,
         signature = infer_signature(input_example, model.predict(input_example))
     with tempfile.TemporaryDirectory(prefix="nbmlops-model-") as tmp:
         path = Path(tmp, artifact_path)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            mlflow.sklearn.save_model(model, str(path), signature=signature)
+        _save(model, path, signature)
         client.log_artifacts(run_id, str(path), artifact_path)
     return f"runs:/{run_id}/{artifact_path}"
+
+
+def _save(model: Any, path: Path, signature: Any) -> None:
+    """MLflow's safe default (skops); cloudpickle for types skops does not trust (own classes)."""
+    import shutil
+
+    import mlflow.sklearn
+    from mlflow.exceptions import MlflowException
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            mlflow.sklearn.save_model(model, str(path), signature=signature)
+        except MlflowException as exc:
+            if "untrusted types" not in str(exc):
+                raise
+            shutil.rmtree(path, ignore_errors=True)
+            mlflow.sklearn.save_model(
+                model, str(path), signature=signature,
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE)

@@ -73,3 +73,15 @@ def train_frame() -> pd.DataFrame:
 def holdout_frame() -> pd.DataFrame:
     """Holdout data (another seed)."""
     return make_data(6000, 2)
+
+
+class Broken:
+    """A 'model' whose predict_proba raises (a model that fails to predict)."""
+
+    classes_ = np.array([0, 1])
+
+    def predict_proba(self, frame: Any) -> Any:
+        raise ValueError("feature matrix has NaN in column 'a'")
+
+    def predict(self, frame: Any) -> Any:
+        raise ValueError("feature matrix has NaN in column 'a'")

@@ -92,7 +92,6 @@ def log_model(client: Any, run_id: str, model: Any, input_example: Any = None,
     and uploaded with the client, so no fluent active run is needed and the
     run is not re-opened. Returns the model URI ``runs:/<run_id>/<artifact_path>``.
     """
-    import mlflow.sklearn
     from mlflow.models import infer_signature
 
     signature = None

@@ -60,8 +60,8 @@ CASES = {
     "schema differs": (["validate", "fraud@challenger", "--data", "wrong_dtype.parquet",
                         "--target", "is_fraud"], "column 'a' is"),
     "model fails to predict": (["validate", "broken/1", "--against", "fraud/1", *V],
-                               "broken v1 (@challenger) failed to predict on the holdout: ValueError: "
-                               "feature matrix has NaN"),
+                               "broken v1 (@challenger) failed to predict on the holdout: "
+                               "ValueError: feature matrix has NaN"),
     "candidate equals champion": (["validate", "fraud@champion", "--against", "fraud/1", *V],
                                   "candidate and champion are the same version"),
     "empty slice expression": (["validate", "fraud@challenger", *V, "--slices", "merchant,,"],

@@ -1,4 +1,4 @@
-"""Rule semantics: without CIs exactly ``mlflow.validate_evaluation_results``; with CIs the bound."""
+"""Rule semantics: with no CIs exactly MLflow's validate_evaluation_results; with CIs the bound."""
 
 from __future__ import annotations
 

@@ -73,8 +73,15 @@ def _features(scorer: gm.Scorer, info: gw.VersionInfo, hold: Holdout) -> Any:
 
     frame = hold.frame.drop(columns=[hold.target])
     wanted = scorer.input_columns()
-    if not wanted:
-        return frame
+    if not wanted:  # no signature: the columns the estimator was fitted on, when it knows them
+        names = getattr(scorer.native, "feature_names_in_", None)
+        if names is None:
+            return frame
+        missing = [str(c) for c in names if c not in frame.columns]
+        if missing:
+            raise RegistryError(f"the holdout has no column {missing[0]!r} that {label(info)} "
+                                "was fitted on.", column=missing[0])
+        return frame[list(names)]
     for col, kind in wanted:
         if col not in frame.columns:
             raise RegistryError(f"the holdout has no column {col!r} ({kind}) that "

@@ -111,6 +111,9 @@ class ValidationResult:
     def _repr_html_(self) -> str:
         return self.to_html()
 
+    def _repr_pretty_(self, p: Any, cycle: bool) -> None:
+        p.text(self.to_text())
+
     def figure(self, metric: str | None = None) -> Any:
         """Plotly forest plot of Δ (candidate − champion) with its CI per slice and metric."""
         import plotly.graph_objects as go

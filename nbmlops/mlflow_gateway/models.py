@@ -16,19 +16,31 @@ from pathlib import Path
 from typing import Any
 
 
-def load_pyfunc(model_uri: str) -> Any:
-    """The MLflow pyfunc model at ``model_uri`` (``models:/name/3``, ``models:/name@alias``)."""
+def load_pyfunc(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """The MLflow pyfunc model at ``model_uri`` (``models:/name/3``, ``models:/name@alias``).
+
+    ``tracking_uri``: the store whose registry resolves ``models:/`` URIs (default:
+    MLflow's process-wide URI, which a notebook may have pointed elsewhere).
+    """
     import os
 
+    import mlflow
     import mlflow.pyfunc
 
     saved = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no tqdm bars in cells/CI logs
+    uris = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
     try:
+        if tracking_uri:
+            mlflow.set_tracking_uri(tracking_uri)
+            mlflow.set_registry_uri(tracking_uri)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return mlflow.pyfunc.load_model(model_uri)
     finally:
+        if tracking_uri:
+            mlflow.set_tracking_uri(uris[0])
+            mlflow.set_registry_uri(uris[1])
         if saved is None:
             os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
         else:
@@ -67,9 +79,9 @@ class Scorer:
                 for spec in schema.inputs]
 
 
-def load_scorer(model_uri: str) -> Scorer:
+def load_scorer(model_uri: str, tracking_uri: str | None = None) -> Scorer:
     """Load ``model_uri`` as a :class:`Scorer` (native sklearn object when logged as sklearn)."""
-    pyfunc = load_pyfunc(model_uri)
+    pyfunc = load_pyfunc(model_uri, tracking_uri)
     native = pyfunc.get_raw_model() if "sklearn" in pyfunc.metadata.flavors else None
     return Scorer(model_uri, native, pyfunc)
 

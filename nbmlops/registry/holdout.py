@@ -94,9 +94,10 @@ def _features(scorer: gm.Scorer, info: gw.VersionInfo, hold: Holdout) -> Any:
     return frame[[c for c, _ in wanted]]
 
 
-def predict(infos: list[gw.VersionInfo], hold: Holdout) -> tuple[str, np.ndarray, list[Any]]:
+def predict(infos: list[gw.VersionInfo], hold: Holdout,
+            tracking_uri: str) -> tuple[str, np.ndarray, list[Any]]:
     """``(task, y, [champion scores, candidate scores])``; a failing model is named once."""
-    scorers = [gm.load_scorer(i.uri) for i in infos]
+    scorers = [gm.load_scorer(i.uri, tracking_uri) for i in infos]
     feats = [_features(s, i, hold) for s, i in zip(scorers, infos, strict=True)]
     raw = []
     for scorer, info, frame in zip(scorers, infos, feats, strict=True):

@@ -149,7 +149,7 @@ def _judge(cl: Any, req: _Request, opts: ValidateOptions,
     threshold = opts.threshold
     if threshold is None:
         threshold = float(champ.tags.get("nbmlops.threshold", 0.5))
-    task, y, scores = predict([champ, cand], hold)
+    task, y, scores = predict([champ, cand], hold, cfg.tracking_uri)
     pm = PairedMetrics(task, y, scores, slicings, threshold, dict(opts.metrics),
                        k=scores[0].shape[1] if scores[0].ndim == 2 else 2)
     parsed = parse_rules(req.rules if req.rules is not None else DEFAULT_RULES[task], pm.names)

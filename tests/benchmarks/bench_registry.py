@@ -90,7 +90,7 @@ def bench_validate(n: int, n_boot: int) -> float:
     for v in versions:
         from nbmlops.mlflow_gateway.models import load_scorer, predict_scores
 
-        predict_scores(load_scorer(v.uri), feats)
+        predict_scores(load_scorer(v.uri, cfg.tracking_uri), feats)
     t_pred = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = validate(f"bench/{versions[1].version}", data=hold, target="label",

@@ -59,7 +59,7 @@ def history(name: str, config: NbmlopsConfig | None = None) -> Table:
         return Table(f"history of {name}", _HISTORY, note=f"no audit log yet ({log.path})")
     rows = []
     for r in log.records():
-        if r.get("model") != name and not str(r.get("candidate", "")).startswith(name):
+        if r.get("model") != name and _ref_name(r.get("candidate")) != name:
             continue
         rows.append([str(r.get("seq", "")), str(r.get("at", "")), str(r.get("event", "")),
                      str(r.get("version", "") or ""), str(r.get("alias", "") or ""),
@@ -67,6 +67,14 @@ def history(name: str, config: NbmlopsConfig | None = None) -> Table:
                      _outcome(r), str(r.get("data", "") or ""), _why(r)])
     return Table(f"history of {name}", _HISTORY, rows,
                  note=f"audit {log.path.name}: {verify_audit(log.path)}")
+
+
+def _ref_name(ref: Any) -> str | None:
+    """The model name of a reference recorded by a validation that failed on bad input."""
+    try:
+        return parse(str(ref))[0] if ref else None
+    except RegistryError:
+        return None
 
 
 def _outcome(r: dict[str, Any]) -> str:

@@ -69,3 +69,11 @@ def test_rules_are_parsed_from_the_cli_and_checked() -> None:
         parse_rules({"auc": {"threshold": 0.5}}, ["roc_auc"])
     with pytest.raises(UsageArgumentError, match="METRIC:KEY=VALUE"):
         rules_from_strings(["roc_auc"])
+
+
+def test_history_matches_bad_input_records_by_exact_model_name() -> None:
+    from nbmlops.registry.views import _ref_name
+
+    assert _ref_name("fraud@challenger") == "fraud"
+    assert _ref_name("fraud2/3") == "fraud2"
+    assert _ref_name("") is None and _ref_name("@@") is None

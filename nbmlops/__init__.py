@@ -34,7 +34,9 @@ _LAZY: dict[str, str] = {
     "NbmlopsError": "nbmlops.exceptions:NbmlopsError",
 }
 _SUBMODULES = {"drift", "tracking", "versioning", "pipeline", "widgets", "config", "exceptions",
-               "serving"}
+               "serving", "registry"}
+#: other names of submodules: ``nbmlops.models`` is ``nbmlops.registry``
+_ALIASES = {"models": "registry"}
 
 __all__ = sorted([*_LAZY, "__version__", "load_ipython_extension", "unload_ipython_extension"])
 
@@ -43,7 +45,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 # resolve public names lazily so importing the package stays cheap
-__getattr__, __dir__ = lazy_face(__name__, _LAZY, globals(), _SUBMODULES)
+_getattr, __dir__ = lazy_face(__name__, _LAZY, globals(), _SUBMODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _ALIASES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{_ALIASES[name]}")
+    return _getattr(name)
 
 
 def load_ipython_extension(ipython: Any) -> None:

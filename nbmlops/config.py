@@ -75,6 +75,13 @@ class NbmlopsConfig:
         ``"max:auc"``, ``"min:val_loss"``, or a bare name whose direction is
         guessed (``loss``/``err``/``mse``... are minimised). Default: the
         first metric a cell assigns.
+    registry_audit_log
+        The registry's hash-chained audit log (validations, promotions, rollbacks).
+    identity_source
+        Who "I" am for the registry's four-eyes rule: ``os`` (the login name),
+        ``git`` (``git config user.email``) or ``env:VAR`` (an environment variable).
+    require_approval
+        Comma-separated aliases whose promotion needs an approver other than the trainer.
     """
 
     project_root: Path
@@ -114,6 +121,12 @@ class NbmlopsConfig:
         "help": "URL of a running MLflow UI for run-card links."})
     primary_metric: str | None = field(default=None, metadata={
         "help": "Metric ranking runs: 'max:auc', 'min:loss' or a name (default: first one)."})
+    registry_audit_log: str = field(default=".nbmlops/registry_audit.jsonl", metadata={
+        "help": "Registry audit log: validations, promotions, rollbacks (hash-chained JSONL)."})
+    identity_source: str = field(default="os", metadata={
+        "help": "Who trains/approves for four-eyes: os (login), git (user.email) or env:VAR."})
+    require_approval: str = field(default="champion", metadata={
+        "help": "Aliases whose promotion needs an approver other than the trainer (a,b)."})
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

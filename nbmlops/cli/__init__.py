@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("nbmlops.cli.audit:audit", "Verify a gate's hash-chained audit log."),
     "serve": ("nbmlops.cli.serve:serve", "Serve a registered model with prediction logging."),
     "init": ("nbmlops.cli.project:init", "Git-ignore local stores and outputs; set up DVC."),
+    "model": ("nbmlops.cli.model:model", "Model registry: validate, promote, rollback, history."),
 }
 
 

@@ -56,6 +56,8 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "parameters": Subcommand("nbmlops.magics.pipeline:parameters", "tag the parameters cell"),
     "export": Subcommand("nbmlops.magics.pipeline:export", "write params.yaml + dvc.yaml stage"),
     "drift": Subcommand("nbmlops.magics.drift:drift", "drift panel: reference vs current"),
+    "validate": Subcommand("nbmlops.magics.registry:validate", "candidate vs champion, slices+CIs"),
+    "models": Subcommand("nbmlops.magics.registry:models", "models / one model's versions"),
 }
 
 

@@ -71,6 +71,8 @@ def _command_line(values: dict[str, Any]) -> str:
 @argument("--no-autolog", action="store_true", help="Skip MLflow's sklearn autolog.")
 @argument("--metrics", help="Only log these top-level names as metrics (a,b,c).")
 @argument("--primary-metric", help="Metric ranking runs: max:auc, min:loss (default: setting).")
+@argument("--register", metavar="NAME[:VAR]", help="Register the model (autologged, or VAR) "
+          "as a new version of NAME, alias @challenger.")
 def run(magics: Any, args: Any, cell: str) -> None:
     """Run the cell as one MLflow run: params, metrics, code, git, env, data, output.
 
@@ -98,6 +100,10 @@ def run(magics: Any, args: Any, cell: str) -> None:
     )
     magics.state.setdefault("tracking", {})["last"] = result
     display(result)
+    if args.register:
+        from nbmlops.registry.register import register_cell
+
+        print(register_cell(args.register, result, shell.user_ns, config))
 
 
 @magic_arguments()

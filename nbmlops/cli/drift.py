@@ -34,6 +34,8 @@ import click
 @click.option("--prediction", default=None, help="Model output column (when REF is data).")
 @click.option("--exclude", "-x", multiple=True,
               help="Column to leave out (repeatable; when REF is data), e.g. an id column.")
+@click.option("--alert", multiple=True,
+              help="webhook:URL posted once per state change ok->drift, drift->ok (repeatable).")
 def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     """Compare CURRENT data with REFERENCE and exit 0 (no drift), 1 (drift) or 2 (bad input).
 
@@ -47,7 +49,8 @@ def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     from nbmlops.gates import error_exit_code
 
     cur: object = current[0] if len(current) == 1 else list(current)
-    options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})
+    options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None,
+                             "alert": tuple(flags["alert"])})
     try:
         result = run_gate(reference, cur, options)
     except NbmlopsError:

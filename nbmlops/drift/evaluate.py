@@ -97,7 +97,7 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
     verdict, reason = dataset_verdict(features, pred, config)
     windows = ([_window_result(state, w, config, errors) for w in all_windows]
                if state.get("window_spec") is not None else [])
-    verdict, reason = sequential.apply(windows, config, verdict, reason)
+    verdict, reason = sequential.apply(windows, config, verdict, reason, keys)
     performance = None
     if profile.performance and "metrics" in profile.performance:
         performance = {"reference": profile.performance["metrics"],

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nbmlops.drift.config import DriftConfig
@@ -24,6 +25,7 @@ from nbmlops.exceptions import DriftError
 from nbmlops.gates import AuditLog, Finish, GateResult, audited, finish
 
 DEFAULT_AUDIT_LOG = ".nbmlops/drift_audit.jsonl"
+ALERT_STATE = ".nbmlops/drift_alert_state.json"
 FORMATS = ("json", "md", "html")
 
 
@@ -51,6 +53,9 @@ class GateOptions:
         JSONL audit log path (default ``.nbmlops/drift_audit.jsonl`` in the project).
     target, prediction, exclude
         Column roles (and columns to leave out) when the reference is fitted here.
+    alert
+        ``webhook:URL`` sinks posted on a state change (with ``alert:`` of the
+        config; :mod:`nbmlops.drift.alerts`); outcomes go to the audit log.
     """
 
     config: str | os.PathLike[str] | DriftConfig | dict[str, Any] | None = None
@@ -65,6 +70,7 @@ class GateOptions:
     target: str | None = None
     prediction: str | None = None
     exclude: list[str] | None = None
+    alert: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.fail_on not in FAIL_LEVELS:
@@ -121,6 +127,12 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
     if opts.log_mlflow:
         html = text if opts.fmt == "html" else None
         record["mlflow_run_id"] = log_to_mlflow(report, proj, html)
+    sinks = [*opts.alert, *report.config.alert]
+    if sinks:
+        from nbmlops.drift.alerts import Alerter
+
+        link = str(Path(opts.output).resolve()) if opts.output else None
+        record["alerts"] = Alerter(sinks, proj.path(ALERT_STATE), link=link).notify(report)
     how = Finish(audit, proj.project_root, opts.output, opts.on_drift, "on_drift")
     return finish(record, text, report.exit_code(opts.fail_on), how, report)
 

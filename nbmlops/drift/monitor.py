@@ -47,6 +47,9 @@ class DriftMonitor:
     on_status
         Called with the monitor after every poll, on an error and on stop
         (a panel shows the state; None: nobody is told).
+    alerter
+        :class:`~nbmlops.drift.alerts.Alerter` told of every report (posts on
+        state changes, audits every evaluation; None: no alerts).
 
     Attributes
     ----------
@@ -57,12 +60,14 @@ class DriftMonitor:
     def __init__(self, profile: Any, spec: str | os.PathLike[str], interval: float,
                  on_report: Callable[[DriftReport], None], *, time_column: str | None = None,
                  window: Any = None, config: DriftConfig | None = None,
-                 on_status: Callable[[DriftMonitor], None] | None = None) -> None:
+                 on_status: Callable[[DriftMonitor], None] | None = None,
+                 alerter: Any = None) -> None:
         self.tail = LogTail(spec)
         self.acc = Accumulator(profile, default_time_column(profile, window, time_column), window)
         self.interval = interval
         self.on_report = on_report
         self.on_status = on_status
+        self.alerter = alerter
         self.config = config or DriftConfig()
         self.polls = 0
         self.error: str | None = None
@@ -111,7 +116,10 @@ class DriftMonitor:
             new += len(df)
         self.polls += 1
         if new and self.acc.rows:
-            self.on_report(self.report())
+            report = self.report()
+            if self.alerter is not None:
+                self.alerter.notify(report)
+            self.on_report(report)
         self._status()
         return new
 

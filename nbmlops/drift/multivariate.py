@@ -45,7 +45,7 @@ def fit(df: Any, columns: dict[str, dict[str, Any]], seed: int = 0) -> dict[str,
     half = len(z) // 2
     _, s, vt = np.linalg.svd(z[:half], full_matrices=False)
     share = np.cumsum(s ** 2) / np.sum(s ** 2)
-    k = int(min(len(names) - 1, np.searchsorted(share, VARIANCE) + 1))
+    k = min(len(names) - 1, int(np.searchsorted(share, VARIANCE)) + 1)
     model = {"columns": names, "median": med.tolist(), "mean": mean.tolist(),
              "sd": sd.tolist(), "components": vt[:k].tolist()}
     err = _errors(model, z[half:], standardised=True)

@@ -16,8 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from nbmlops.drift import kinds
-from nbmlops.drift import multivariate
+from nbmlops.drift import kinds, multivariate
 from nbmlops.drift.calibration import add_null_curves, calibrate_profile
 from nbmlops.drift.engine import compare
 from nbmlops.drift.performance import fit_performance

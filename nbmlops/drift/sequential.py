@@ -57,7 +57,8 @@ def _streams(w: Any, include_prediction: bool) -> dict[str, float]:
     return out
 
 
-def apply(windows: list[Any], config: Any, verdict: str, reason: str) -> tuple[str, str]:
+def apply(windows: list[Any], config: Any, verdict: str, reason: str,
+          selected: list[str] | None = None) -> tuple[str, str]:
     """Run the multivariate and sequential rules over ``windows`` (time order), in place.
 
     Sets each window's ``evidence`` (stream -> ``S_t``) and ``signals`` (the
@@ -66,8 +67,8 @@ def apply(windows: list[Any], config: Any, verdict: str, reason: str) -> tuple[s
     Returns
     -------
     tuple
-        The period's ``(verdict, reason)``: ``drift`` when any window's
-        multivariate or sequential rule fired.
+        The period's ``(verdict, reason)``: ``drift`` when the multivariate or
+        sequential rule fired in any window of ``selected`` (None: all).
     """
     names = sorted({n for w in windows for n in _streams(w, config.include_prediction)})
     h = threshold(config.sequential_rate, len(names))
@@ -93,6 +94,7 @@ def apply(windows: list[Any], config: Any, verdict: str, reason: str) -> tuple[s
         w.signals = notes
         if notes:
             w.verdict = "drift"
+        if notes and (selected is None or w.key in selected):
             fired.append(f"{w.key}: {notes[0]}")
     if fired and verdict in ("ok", "warn"):
         more = f" (+{len(fired) - 1} more windows)" if len(fired) > 1 else ""

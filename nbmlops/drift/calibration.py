@@ -55,7 +55,8 @@ def calibrate_profile(profile: Any, df: Any, n_chunks: int = 10, k: float = 3.0)
 # The null distribution of an effect size for a window of ``m`` rows is that of
 # the effect between the reference profile and a multinomial sample of
 # ``m_eff = m n / (m + n)`` rows drawn from the reference's own cells (or
-# categories): the current window's sampling noise plus the reference's. It is
+# categories): the current window's sampling noise plus the reference's (above
+# EXACT_MAX rows, the multinomial's normal approximation). It is
 # simulated once per column for a log-spaced ladder of sizes up to ``n`` (from
 # the profile's summaries, never from raw rows: cost independent of ``n``), and
 # kept as the mean and sd of ``log(effect)`` per size; a window's null is
@@ -66,6 +67,8 @@ REPLICATES = 120
 #: sizes of the ladder (a log grid from MIN_SIZE to the reference's count)
 LADDER = 9
 MIN_SIZE = 20
+#: sizes up to this are drawn exactly (multinomial), larger ones by the normal approximation
+EXACT_MAX = 2_000
 #: effects below this floor are practically negligible whatever the sample size
 #: (a quarter of the historical fixed thresholds: Wasserstein 0.1, TVD 0.05)
 FLOORS = {"wasserstein": 0.025, "ks": 0.02, "psi": 0.005, "js": 0.02, "hellinger": 0.02,
@@ -85,8 +88,15 @@ def null_curves(col: dict[str, Any], seed: int = 0) -> dict[str, Any]:
         ref = np.array(list(col["counts"].values()), dtype=float)
     p = ref / ref.sum()
     out: dict[str, Any] = {"sizes": sizes.tolist()}
+    # above EXACT_MAX the multinomial's normal approximation (same covariance
+    # m (diag p - p p^T)), with the same normal draws for every size
+    g = np.sqrt(p) * rng.standard_normal((REPLICATES, len(p)))
+    g -= np.outer(g.sum(axis=1), p)
     for size in sizes:
-        draws = rng.multinomial(int(size), p, size=REPLICATES).astype(float)
+        if size <= EXACT_MAX:
+            draws = rng.multinomial(int(size), p, size=REPLICATES).astype(float)
+        else:
+            draws = np.maximum(size * p + np.sqrt(size) * g, 0.0)
         eff = _numeric_effects(col, ref, draws) if numeric else _binned_effects(ref, draws)
         for name, values in eff.items():
             logs = np.log(np.maximum(values, _TINY))

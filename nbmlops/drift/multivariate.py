@@ -6,8 +6,10 @@ explaining :data:`VARIANCE` of the variance, fitted on one half of the
 reference; the other half gives the mean ``mu`` and sd ``sigma`` of the
 per-row reconstruction error ``e = ||x - P P^T x||^2`` under no drift.
 
-Per window the summary is ``(count, sum e, sum e^2)``, which merges by
-addition (batches, files, Spark partitions, live polls). A window of ``m`` rows
+Per window the summary is ``(count, sum e, sum e^2)`` over at most
+:data:`SUMMARY_ROWS` rows of each batch (every k-th row, so the signal costs
+little on big batches), which merges by addition (batches, files, Spark
+partitions, live polls). A window of ``m`` rows
 is judged by ``z = (mean e - mu) / (sigma sqrt(1/m + 1/n_half))`` (about
 N(0, 1) with no drift): a changed correlation moves the data off the
 reference's principal subspace and raises ``e`` even when no marginal moved.
@@ -24,7 +26,9 @@ import numpy as np
 #: share of the standardised variance the kept components explain (NannyML's 0.65)
 VARIANCE = 0.65
 MIN_ROWS = 200
-MAX_FIT_ROWS = 200_000
+MAX_FIT_ROWS = 100_000
+#: rows of each batch (every k-th) that enter a window's summary
+SUMMARY_ROWS = 10_000
 
 
 def fit(df: Any, columns: dict[str, dict[str, Any]], seed: int = 0) -> dict[str, Any] | None:
@@ -34,8 +38,11 @@ def fit(df: Any, columns: dict[str, dict[str, Any]], seed: int = 0) -> dict[str,
     if len(names) < 2 or len(df) < MIN_ROWS:
         return None
     rng = np.random.default_rng(seed)
-    take = rng.permutation(len(df))[:MAX_FIT_ROWS]
-    x = _matrix(df.iloc[np.sort(take)], names)
+    rows = np.arange(len(df))
+    if len(df) > MAX_FIT_ROWS:
+        rows = np.sort(rng.choice(len(df), MAX_FIT_ROWS, replace=False))
+    x = np.column_stack([_column(df[n].iloc[rows]) for n in names])
+    x = x[rng.permutation(len(x))]  # fit and error halves both spread over the reference
     med = np.nanmedian(x, axis=0)
     med = np.where(np.isfinite(med), med, 0.0)
     x = np.where(np.isfinite(x), x, med)
@@ -43,8 +50,9 @@ def fit(df: Any, columns: dict[str, dict[str, Any]], seed: int = 0) -> dict[str,
     sd = np.where(sd > 0, sd, 1.0)
     z = (x - mean) / sd
     half = len(z) // 2
-    _, s, vt = np.linalg.svd(z[:half], full_matrices=False)
-    share = np.cumsum(s ** 2) / np.sum(s ** 2)
+    values, vectors = np.linalg.eigh(z[:half].T @ z[:half])  # ascending eigenvalues
+    values, vt = values[::-1], vectors[:, ::-1].T
+    share = np.cumsum(values) / np.sum(values)
     k = min(len(names) - 1, int(np.searchsorted(share, VARIANCE)) + 1)
     model = {"columns": names, "median": med.tolist(), "mean": mean.tolist(),
              "sd": sd.tolist(), "components": vt[:k].tolist()}
@@ -53,12 +61,16 @@ def fit(df: Any, columns: dict[str, dict[str, Any]], seed: int = 0) -> dict[str,
     return model
 
 
-def _matrix(df: Any, names: list[str]) -> np.ndarray:
+def _column(s: Any) -> np.ndarray:
     import pandas as pd
 
-    return np.column_stack([pd.to_numeric(df[n], errors="coerce").to_numpy(dtype=float,
-                                                                          na_value=np.nan)
-                            for n in names])
+    if s.dtype.kind == "f":
+        return s.to_numpy(dtype=float)
+    return pd.to_numeric(s, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
+def _matrix(df: Any, names: list[str]) -> np.ndarray:
+    return np.column_stack([_column(df[n]) for n in names])
 
 
 def _errors(model: dict[str, Any], x: np.ndarray, standardised: bool = False) -> np.ndarray:
@@ -75,6 +87,8 @@ def summarise(model: dict[str, Any], df: Any) -> dict[str, float] | None:
     """``{n, sum, sumsq}`` of the reconstruction errors of ``df``'s rows (None: columns missing)."""
     if any(n not in df.columns for n in model["columns"]) or len(df) == 0:
         return None
+    if len(df) > SUMMARY_ROWS:  # every k-th row: the signal's cost stays small per batch
+        df = df.iloc[::-(-len(df) // SUMMARY_ROWS)]
     try:
         e = _errors(model, _matrix(df, model["columns"]))
     except (TypeError, ValueError):

@@ -76,3 +76,17 @@ def test_evidence_survives_json(profile: ReferenceProfile) -> None:
     back = DriftReport.from_json(report.to_json())
     assert [w.evidence for w in back.windows] == [w.evidence for w in report.windows]
     assert [w.signals for w in back.windows] == [w.signals for w in report.windows]
+
+
+def test_figures_and_page_show_where_evidence_started(profile: ReferenceProfile) -> None:
+    from nbmlops.drift.figures import evidence_figure, multivariate_figure
+
+    report = profile.compare(_days(30, 3_000, seed=5, shift_per_day=0.01, start_day=10),
+                             time_column="ts", window="1D")
+    fig = evidence_figure(report)
+    names = [t.name for t in fig.data]
+    assert "x" in names and any(n.startswith("h = ") for n in names)
+    assert len(fig.layout.shapes) >= 1  # the band from onset to crossing
+    assert multivariate_figure(report).data[0].name == "error"
+    html = report.to_html()
+    assert "Sequential evidence" in html and "evidence building since" in html

@@ -47,27 +47,26 @@ class DriftMonitor:
     on_status
         Called with the monitor after every poll, on an error and on stop
         (a panel shows the state; None: nobody is told).
-    alerter
-        :class:`~nbmlops.drift.alerts.Alerter` told of every report (posts on
-        state changes, audits every evaluation; None: no alerts).
 
     Attributes
     ----------
     polls, error, tail
         Polls made, the last error of a poll (None: none yet), the log reader.
+    alerter
+        Set to an :class:`~nbmlops.drift.alerts.Alerter` to have it told of every
+        report (posts on state changes, audits every evaluation; None: no alerts).
     """
 
     def __init__(self, profile: Any, spec: str | os.PathLike[str], interval: float,
                  on_report: Callable[[DriftReport], None], *, time_column: str | None = None,
                  window: Any = None, config: DriftConfig | None = None,
-                 on_status: Callable[[DriftMonitor], None] | None = None,
-                 alerter: Any = None) -> None:
+                 on_status: Callable[[DriftMonitor], None] | None = None) -> None:
         self.tail = LogTail(spec)
         self.acc = Accumulator(profile, default_time_column(profile, window, time_column), window)
         self.interval = interval
         self.on_report = on_report
         self.on_status = on_status
-        self.alerter = alerter
+        self.alerter: Any = None
         self.config = config or DriftConfig()
         self.polls = 0
         self.error: str | None = None

@@ -117,3 +117,20 @@ def test_cli_gate_posts_once_per_state_change(project: Path, receiver: Receiver)
     assert receiver.bodies[0]["report"].endswith("r.md")
     log = AuditLog(project / ".nbmlops" / "drift_audit.jsonl").records()
     assert len(log) == 4 and [len(r["alerts"]["posts"]) for r in log] == [0, 1, 0, 1]
+
+
+def test_monitor_posts_on_change_and_audits_every_poll(tmp_path: Path, receiver: Receiver
+                                                       ) -> None:
+    from nbmlops.drift.monitor import DriftMonitor
+
+    profile = fit_reference(make_frame(6000, seed=1), time_column="ts")
+    log = tmp_path / "live.csv"
+    _day(30, "2026-03-01", 0).to_csv(log, index=False)
+    monitor = DriftMonitor(profile, log, 1, on_report=lambda r: None, window="1D")
+    monitor.alerter = Alerter([f"webhook:{receiver.url}"], audit_log=tmp_path / "a.jsonl")
+    monitor.read_existing()
+    assert monitor.alerter.notify(monitor.report())["state"] == "ok"
+    _day(31, "2026-03-02", 1.0).to_csv(log, mode="a", header=False, index=False)
+    monitor.poll_once()
+    assert [b["event"] for b in receiver.bodies] == ["drift"]
+    assert len(AuditLog(tmp_path / "a.jsonl").records()) == 2

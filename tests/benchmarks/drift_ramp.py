@@ -155,6 +155,14 @@ tmp = Path(sys.argv[1])
 ref = pd.read_parquet(tmp / "reference.parquet")
 num, cat = @NUM@, @CAT@
 out = {}
+
+
+def any_alert(result):
+    df = result.filter(period="analysis").to_df()
+    cols = [c for c in df.columns if (c[-1] if isinstance(c, tuple) else c) == "alert"]
+    return df[cols].fillna(False).astype(bool).any(axis=1).to_numpy()
+
+
 for f in sorted(tmp.glob("*.parquet")):
     if f.stem == "reference":
         continue
@@ -163,14 +171,19 @@ for f in sorted(tmp.glob("*.parquet")):
                                         chunk_period="D", categorical_methods=["jensen_shannon"],
                                         continuous_methods=["jensen_shannon"])
     uni.fit(ref)
-    r = uni.calculate(cur).filter(period="analysis").to_df()
-    alerts = r.xs("alert", axis=1, level=2).any(axis=1).to_numpy()
+    alerts = any_alert(uni.calculate(cur[num + cat + ["ts"]]))
     rec = nml.DataReconstructionDriftCalculator(column_names=num + cat,
                                                 timestamp_column_name="ts", chunk_period="D")
     rec.fit(ref)
-    r2 = rec.calculate(cur).filter(period="analysis").to_df()
-    alerts2 = r2.xs("alert", axis=1, level=2).any(axis=1).to_numpy()
+    alerts2 = any_alert(rec.calculate(cur[num + cat + ["ts"]]))
     out[f.stem] = [bool(a or b) for a, b in zip(alerts, alerts2)]
+    if f.stem == "concept":  # realised performance (labels) and CBPE's estimate (no labels)
+        kw = dict(problem_type="classification_binary", y_pred_proba="score", y_pred="pred",
+                  y_true="y", metrics=["roc_auc"], timestamp_column_name="ts", chunk_period="D")
+        perf = nml.PerformanceCalculator(**kw).fit(ref)
+        out["concept_perf"] = [bool(a) for a in any_alert(perf.calculate(cur))]
+        cbpe = nml.CBPE(**kw).fit(ref)
+        out["concept_cbpe"] = [bool(a) for a in any_alert(cbpe.estimate(cur.drop(columns="y")))]
 print(json.dumps(out))
 '''
 
@@ -188,25 +201,40 @@ def main() -> None:
     stable_sizes = rng.integers(5_000, 50_001, STABLE).tolist()
     curs = {s: scenario(rng, s, sizes) for s in SCENARIOS}
     curs["stable"] = scenario(rng, "stable", stable_sizes)
-    profile = fit_reference(ref.drop(columns=["ts", "score"]), target="y")
+    profile = fit_reference(ref[[*NUM, *CAT]])
+    labelled = fit_reference(ref.drop(columns="ts"), target="y", prediction="score")
     table: dict[str, dict[str, list[bool]]] = {"nbmlops": {}, "evidently": {}, "scipy": {}}
-    concept_auc = None
+    concept_auc: tuple[Any, Any] | None = None
     for name, cur in curs.items():
         table["nbmlops"][name], rep = nbmlops_alarms(profile, cur)
         table["evidently"][name] = evidently_alarms(ref, cur)
         table["scipy"][name] = scipy_alarms(ref, cur)
-        if name == "concept":
+        if name == "concept":  # labels arrived: realised performance per window
+            rep = labelled.compare(cur, time_column="ts", window="1D")
             perf = [w.performance for w in rep.windows if w.performance]
-            concept_auc = perf[-1].get("auc") if perf else None
+            ref_auc = (rep.performance or {}).get("reference", {}).get("auc")
+            concept_auc = (ref_auc, perf[-1].get("auc") if perf else None)
         print(f"  {name}: done", file=sys.stderr)
-    nml_res = nannyml_alarms(ref[[*NUM, *CAT, "ts"]],
-                             {k: v[[*NUM, *CAT, "ts"]] for k, v in curs.items()})
+    with_pred = {k: v.assign(pred=(v["score"] >= 0.5).astype(int)) for k, v in curs.items()}
+    nml_res = nannyml_alarms(ref.assign(pred=(ref["score"] >= 0.5).astype(int)), with_pred)
     if nml_res:
         table["nannyml"] = nml_res
     _print(table, concept_auc)
+    if nml_res.get("concept perf") is not None:
+        for key, what in (("concept perf", "realised ROC AUC (labels)"),
+                          ("concept cbpe", "CBPE estimated ROC AUC (no labels)")):
+            d, pre = delay(nml_res[key])
+            print(f"nannyml concept drift via {what}: delay {d if d is not None else '-'}, "
+                  f"pre {pre}")
+    print(f"median ramp delay ratio (nbmlops / evidently rule): {_ratio:.2f}")
 
 
-def _print(table: dict[str, dict[str, list[bool]]], concept_auc: float | None) -> None:
+_ratio = float("nan")
+
+
+def _print(table: dict[str, dict[str, list[bool]]], concept_auc: tuple[Any, Any] | None
+           ) -> None:
+    global _ratio
     methods = list(table)
     print(f"\n{'scenario':12s} " + " ".join(f"{m:>18s}" for m in methods))
     print(f"{'':12s} " + " ".join(f"{'delay   pre':>18s}" for _ in methods))
@@ -220,9 +248,10 @@ def _print(table: dict[str, dict[str, list[bool]]], concept_auc: float | None) -
             cells.append(f"{('-' if d is None else str(d)):>10s} {pre:>7d}")
         note = ""
         if scen == "concept":
-            note = ("  <- performance verdict: needs h14b (nbmlops' last-window AUC "
-                    f"{concept_auc:.3f}; inputs did not move)" if concept_auc is not None
-                    else "  <- performance verdict: needs h14b")
+            note = "  <- performance verdict: needs h14b"
+            if concept_auc and None not in concept_auc:
+                note += (f" (nbmlops realised AUC: reference {concept_auc[0]:.3f}, "
+                         f"last window {concept_auc[1]:.3f}; inputs did not move)")
         print(f"{scen:12s} " + " ".join(cells) + note)
     print(f"{'stable':12s} " + " ".join(
         f"{sum(table[m]['stable']):>10d}/{len(table[m]['stable']):<7d}" for m in methods)
@@ -234,8 +263,7 @@ def _print(table: dict[str, dict[str, list[bool]]], concept_auc: float | None) -
     flip, _ = delay(table["nbmlops"]["corr flip"])
     print(f"targets: nbmlops/evidently delay <= 0.5; nbmlops stable false alarms {fa} (<= 1); "
           f"correlation flip detected after {flip} windows")
-    print(f"median ramp delay ratio (nbmlops / evidently rule): "
-          f"{med['nbmlops'] / max(med['evidently'], 1e-9):.2f}")
+    _ratio = med["nbmlops"] / max(med["evidently"], 1e-9)
 
 
 if __name__ == "__main__":

@@ -87,6 +87,9 @@ def summarise(model: dict[str, Any], df: Any) -> dict[str, float] | None:
     """``{n, sum, sumsq}`` of the reconstruction errors of ``df``'s rows (None: columns missing)."""
     if any(n not in df.columns for n in model["columns"]) or len(df) == 0:
         return None
+    if not df.columns.is_unique and any(
+            int((df.columns == n).sum()) > 1 for n in model["columns"]):
+        return None  # a duplicated column cannot be read (the feature reports the error)
     if len(df) > SUMMARY_ROWS:  # every k-th row: the signal's cost stays small per batch
         df = df.iloc[::-(-len(df) // SUMMARY_ROWS)]
     try:

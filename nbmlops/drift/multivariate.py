@@ -79,8 +79,10 @@ def _errors(model: dict[str, Any], x: np.ndarray, standardised: bool = False) ->
         x = np.where(np.isfinite(x), x, med)
         x = (x - np.asarray(model["mean"])) / np.asarray(model["sd"])
     comp = np.asarray(model["components"])
-    resid = x - (x @ comp.T) @ comp
-    return np.einsum("ij,ij->i", resid, resid)
+    # einsum, not BLAS: BLAS threads spinning after a call would slow down the
+    # column summaries running on the accumulator's threads
+    proj = np.einsum("ij,kj->ik", x, comp)
+    return np.einsum("ij,ij->i", x, x) - np.einsum("ik,ik->i", proj, proj)
 
 
 def summarise(model: dict[str, Any], df: Any) -> dict[str, float] | None:

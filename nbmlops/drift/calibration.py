@@ -63,7 +63,7 @@ def calibrate_profile(profile: Any, df: Any, n_chunks: int = 10, k: float = 3.0)
 # interpolated in ``log m_eff``.
 
 #: draws per size of the simulated null
-REPLICATES = 120
+REPLICATES = 80
 #: sizes of the ladder (a log grid from MIN_SIZE to the reference's count)
 LADDER = 9
 MIN_SIZE = 20
@@ -94,7 +94,7 @@ def null_curves(col: dict[str, Any], seed: int = 0) -> dict[str, Any]:
     g -= np.outer(g.sum(axis=1), p)
     for size in sizes:
         if size <= EXACT_MAX:
-            draws = rng.multinomial(int(size), p, size=REPLICATES).astype(float)
+            draws = _exact_draws(rng, p, int(size))
         else:
             draws = np.maximum(size * p + np.sqrt(size) * g, 0.0)
         eff = _numeric_effects(col, ref, draws) if numeric else _binned_effects(ref, draws)
@@ -104,6 +104,15 @@ def null_curves(col: dict[str, Any], seed: int = 0) -> dict[str, Any]:
             out[name][0].append(float(np.mean(logs)))
             out[name][1].append(float(max(np.std(logs, ddof=1), 1e-3)))
     return out
+
+
+def _exact_draws(rng: np.random.Generator, p: np.ndarray, size: int) -> np.ndarray:
+    """:data:`REPLICATES` multinomial count vectors of ``size`` draws (by inverse CDF)."""
+    cdf = np.cumsum(p)
+    idx = np.minimum(np.searchsorted(cdf, rng.random((REPLICATES, size)) * cdf[-1]), len(p) - 1)
+    idx += np.arange(REPLICATES)[:, None] * len(p)
+    return np.bincount(idx.ravel(), minlength=REPLICATES * len(p)).reshape(
+        REPLICATES, len(p)).astype(float)
 
 
 def _binned_effects(ref: np.ndarray, cur: np.ndarray) -> dict[str, np.ndarray]:

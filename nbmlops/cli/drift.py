@@ -41,6 +41,8 @@ import click
                    "the target (or a 'label' column), joined to CURRENT.")
 @click.option("--id-column", default=None,
               help="Column joining --labels to CURRENT (default request_id).")
+@click.option("--alert", multiple=True,
+              help="webhook:URL posted once per state change ok->drift, drift->ok (repeatable).")
 def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
     """Compare CURRENT data with REFERENCE and exit 0 (pass), 1 (the gate fired) or 2 (bad input).
 
@@ -61,7 +63,8 @@ def drift(reference: str, current: tuple[str, ...], **flags: Any) -> None:
                                  parameter="--output")
     cur: object = current[0] if len(current) == 1 else list(current)
     try:
-        options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None})
+        options = GateOptions(**{**flags, "exclude": list(flags["exclude"]) or None,
+                                 "alert": tuple(flags["alert"])})
         result = run_gate(reference, cur, options)
     except NbmlopsError:
         raise

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nbmlops.drift import kinds, windows
+from nbmlops.drift import kinds, multivariate, windows
 from nbmlops.drift.performance import merge_perf, perf_summary
 from nbmlops.drift.summaries import (
     categorical_summary,
@@ -99,6 +99,9 @@ class Accumulator:
         if perf and "spec" in perf and pred in df.columns:  # no labels: scores only (CBPE)
             y = df[tgt] if tgt in df.columns else _no_labels(len(df), df.index)
             win["perf"] = merge_perf(win["perf"], perf_summary(y, df[pred], perf["spec"]))
+        model = getattr(self.profile, "multivariate", None)
+        if model:
+            win["mv"] = multivariate.merge(win.get("mv"), multivariate.summarise(model, df))
 
     def merge_state(self, other: dict[int, dict[str, Any]], rows: int,
                     errors: dict[str, str]) -> None:
@@ -112,6 +115,7 @@ class Accumulator:
             for name, s in w["columns"].items():
                 mine["columns"][name] = merge(mine["columns"].get(name), s)
             mine["perf"] = merge_perf(mine["perf"], w.get("perf"))
+            mine["mv"] = multivariate.merge(mine.get("mv"), w.get("mv"))
 
     # -- result ----------------------------------------------------------------
     def state(self, sources: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -123,7 +127,7 @@ class Accumulator:
                                else ("all", None, None))
             cols = {n: to_jsonable(s) for n, s in w["columns"].items() if n not in self.errors}
             wins.append({"key": key, "start": start, "end": end, "n_rows": w["n_rows"],
-                         "columns": cols, "perf": w["perf"]})
+                         "columns": cols, "perf": w["perf"], "mv": w.get("mv")})
         return {
             "profile": self.profile,
             "windows": wins,

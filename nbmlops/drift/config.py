@@ -7,11 +7,21 @@ Example ``drift.yaml`` (every key optional; shown with its default)::
     drift_share: 0.0             # dataset drifts when share of drifted features > this
     warn_ratio: 0.5              # warn when significant and effect >= warn_ratio * threshold
     include_prediction: false    # count prediction drift in the dataset verdict
-    numeric:     {test: ks+chi2, effect: wasserstein, threshold: 0.1}
-    categorical: {test: chi2,    effect: tvd,         threshold: 0.05}
+    numeric:     {test: ks+chi2, effect: wasserstein, threshold: auto}
+    categorical: {test: chi2,    effect: tvd,         threshold: auto}
+    sequential: true             # CUSUM across windows on the standardised effects
+    sequential_rate: 0.001       # false alarms per window of the sequential rule
+    multivariate: true           # PCA reconstruction error per window (when fitted)
+    alert: []                    # e.g. [webhook:https://hooks.example/drift]
     features:
       amount:  {effect: psi, threshold: 0.2}
       age:     {threshold: calibrated}   # mean + 3 sd over reference chunks
+      score:   {threshold: 0.1}          # a fixed threshold
+
+``threshold: auto`` (the default) is the reference's own noise at each
+window's size: a floor of negligible effect plus the effect the reference
+reaches in a share ``alpha`` of windows of that size
+(:mod:`nbmlops.drift.calibration`).
       user_id: {skip: true}
 
 A feature drifts when its test is significant after the multiple-testing
@@ -37,7 +47,8 @@ NUMERIC_EFFECTS = ("wasserstein", "psi", "js", "hellinger", "ks")
 CATEGORICAL_EFFECTS = ("tvd", "psi", "js", "hellinger")
 CORRECTIONS = ("bonferroni", "holm", "bh", "none")
 _TOP_KEYS = {"alpha", "multiple_testing", "drift_share", "warn_ratio", "include_prediction",
-             "numeric", "categorical", "features"}
+             "numeric", "categorical", "features", "sequential", "sequential_rate",
+             "multivariate", "alert"}
 _TOP_KEYS |= {"performance"}  # {tolerance: 0.05, metrics: [auc, ...]} (docs/drift.md)
 PERFORMANCE_METRICS = ("auc", "accuracy", "precision", "recall", "tpr", "fpr", "macro_recall",
                        "mae", "rmse")
@@ -56,7 +67,8 @@ class MethodSpec:
     effect
         Effect-size statistic compared with ``threshold``.
     threshold
-        A float, or ``"calibrated"`` to use the reference-calibrated value.
+        A float, ``"auto"`` (default: calibrated to each window's size) or
+        ``"calibrated"`` (mean + 3 sd over reference chunks).
     skip
         Leave the feature out (status ``skipped``).
     """
@@ -81,8 +93,9 @@ class MethodSpec:
         return d
 
 
-DEFAULT_NUMERIC = MethodSpec(test="ks+chi2", effect="wasserstein", threshold=0.1)
-DEFAULT_CATEGORICAL = MethodSpec(test="chi2", effect="tvd", threshold=0.05)
+DEFAULT_NUMERIC = MethodSpec(test="ks+chi2", effect="wasserstein", threshold="auto")
+DEFAULT_CATEGORICAL = MethodSpec(test="chi2", effect="tvd", threshold="auto")
+THRESHOLD_WORDS = ("auto", "calibrated")
 
 
 @dataclass(frozen=True)
@@ -99,6 +112,10 @@ class DriftConfig:
     features: dict[str, MethodSpec] = field(default_factory=dict)
     #: performance verdict: ``tolerance`` (default 0.05) and ``metrics`` (default per task)
     performance: dict[str, Any] = field(default_factory=dict)
+    sequential: bool = True
+    sequential_rate: float = 0.001
+    multivariate: bool = True
+    alert: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check(self)
@@ -155,7 +172,8 @@ class DriftConfig:
         kind, _, name = key.partition("_")  # numeric_effect, categorical_threshold ...
         if kind not in ("numeric", "categorical") or name not in _SPEC_KEYS:
             raise ConfigError(f"Unknown drift setting {key!r}.", key=key)
-        value = float(value) if name == "threshold" else value
+        if name == "threshold" and value not in THRESHOLD_WORDS:
+            value = float(value)
         return self.replace(**{kind: dataclasses.replace(getattr(self, kind), **{name: value})})
 
     def settings(self) -> dict[str, Any]:
@@ -192,6 +210,8 @@ class DriftConfig:
             "categorical": self.categorical.to_dict(),
             "features": {k: v.to_dict() for k, v in sorted(self.features.items())},
             **({"performance": dict(self.performance)} if self.performance else {}),
+            "sequential": self.sequential, "sequential_rate": self.sequential_rate,
+            "multivariate": self.multivariate, "alert": list(self.alert),
         }
 
     @classmethod
@@ -206,7 +226,11 @@ class DriftConfig:
             )
         kwargs: dict[str, Any] = {k: data[k] for k in
                                   ("alpha", "multiple_testing", "drift_share", "warn_ratio",
-                                   "include_prediction") if k in data}
+                                   "include_prediction", "sequential", "sequential_rate",
+                                   "multivariate") if k in data}
+        if data.get("alert"):
+            raw = data["alert"]
+            kwargs["alert"] = (raw,) if isinstance(raw, str) else tuple(str(a) for a in raw)
         for kind in ("numeric", "categorical"):
             if kind in data:
                 kwargs[kind] = _spec(data[kind], f"{where}: {kind}")
@@ -263,11 +287,12 @@ def _spec(raw: Any, where: str) -> MethodSpec:
         raise ConfigError(f"Unknown key(s) {sorted(unknown)} in {where}; valid: "
                           f"{sorted(_SPEC_KEYS)}.", key=sorted(unknown)[0])
     thr = raw.get("threshold")
-    if thr is not None and thr != "calibrated":
+    if thr is not None and thr not in THRESHOLD_WORDS:
         try:
             thr = float(thr)
         except (TypeError, ValueError):
-            raise ConfigError(f"threshold in {where} must be a number or 'calibrated', "
+            raise ConfigError(f"threshold in {where} must be a number, 'auto' or "
+                              f"'calibrated', "
                               f"got {thr!r}.", key="threshold") from None
     return MethodSpec(test=raw.get("test"), effect=raw.get("effect"), threshold=thr,
                       skip=bool(raw.get("skip", False)))
@@ -282,6 +307,12 @@ def _check(cfg: DriftConfig) -> None:
     if not 0 <= float(cfg.drift_share) < 1:
         raise ConfigError(f"drift_share must be in [0, 1), got {cfg.drift_share!r}.",
                           key="drift_share")
+    if not 0 < float(cfg.sequential_rate) < 1:
+        raise ConfigError(f"sequential_rate must be in (0, 1), got {cfg.sequential_rate!r}.",
+                          key="sequential_rate")
+    for spec_ in cfg.alert:
+        if not str(spec_).startswith("webhook:"):
+            raise ConfigError(f"alert must be 'webhook:URL', got {spec_!r}.", key="alert")
     if not 0 < float(cfg.warn_ratio) <= 1:
         raise ConfigError(f"warn_ratio must be in (0, 1], got {cfg.warn_ratio!r}.",
                           key="warn_ratio")

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from nbmlops.drift import calibration as cal_
+from nbmlops.drift import multivariate, sequential
 from nbmlops.drift import stats as st
 from nbmlops.drift.config import DriftConfig
 from nbmlops.drift.performance import merge_perf, metrics
@@ -95,6 +97,7 @@ def evaluate_state(state: dict[str, Any], config: DriftConfig,
     verdict, reason = dataset_verdict(features, pred, config)
     windows = ([_window_result(state, w, config, errors) for w in all_windows]
                if state.get("window_spec") is not None else [])
+    verdict, reason = sequential.apply(windows, config, verdict, reason, keys)
     performance = None
     if profile.performance and "metrics" in profile.performance:
         performance = {"reference": profile.performance["metrics"],
@@ -124,7 +127,9 @@ def _window_result(state: dict[str, Any], w: dict[str, Any], config: DriftConfig
     return WindowResult(
         key=w["key"], start=w.get("start"), end=w.get("end"), n_rows=wn,
         verdict=wv if wv != "error" else "skipped", features=wf, prediction=wpred,
-        performance=metrics(wp) if wp else None)
+        performance=metrics(wp) if wp else None,
+        multivariate=multivariate.judge(profile_of(state).multivariate, w.get("mv"))
+        if config.multivariate else None)
 
 
 def evaluate_columns(profile: Any, cols: dict[str, Any], config: DriftConfig,
@@ -200,7 +205,7 @@ def judge(name: str, col: dict[str, Any], summ: dict[str, Any] | None, config: D
         if memo is not None:
             memo[name] = {f: getattr(r, f) for f in _STAT_FIELDS}
             memo[name]["stats"] = dict(r.stats)
-    _fill_rule(r, col, spec, fkind)
+    _fill_rule(r, col, spec, fkind, config.alpha)
     return r
 
 
@@ -229,7 +234,8 @@ def _fill_stats(r: FeatureResult, col: dict[str, Any], summ: dict[str, Any], fki
     r.stats["missing_shift"] = r.missing_cur - r.missing_ref
 
 
-def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> None:
+def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str,
+               alpha: float = 0.01) -> None:
     s = r.stats
     test = spec.test
     r.test = test
@@ -251,6 +257,12 @@ def _fill_rule(r: FeatureResult, col: dict[str, Any], spec: Any, fkind: str) -> 
         return
     r.effect = effect
     thr = spec.threshold
+    r.z = cal_.standardised(col, spec.effect, effect, r.n_cur)
+    if thr == "auto":
+        thr = cal_.auto_threshold(col, spec.effect, r.n_cur, alpha)
+        if thr is None:
+            r.status, r.reason = "error", f"no null distribution for effect {spec.effect!r}"
+            return
     if thr == "calibrated":
         cal = col.get("calibrated", {}).get(spec.effect)
         if cal is None:

@@ -276,3 +276,53 @@ def panel_heatmap(report: Any) -> Any | None:
     fig.update_xaxes(type="category", tickvals=keys, ticktext=[short_key(k) for k in keys])
     fig.update_yaxes(autorange="reversed")  # most drifted on top, as in the table
     return fig
+
+
+def evidence_figure(report: Any, top: int = 5) -> Any:
+    """Sequential evidence ``S_t`` per window of the ``top`` streams, with ``h`` and the onsets.
+
+    A shaded band runs from the window where a stream's evidence started
+    building to the window where it crossed ``h`` (:func:`nbmlops.drift.sequential.onsets`).
+    """
+    from nbmlops.drift.sequential import STREAM_MV, onsets, threshold
+
+    fig = base_figure("sequential evidence per window (dashed: alarm level h)")
+    wins = [w for w in report.windows if w.evidence]
+    if len(wins) < 2:
+        return empty(fig, "fewer than two windows: no evidence over time")
+    keys = [short_key(w.key) for w in wins]
+    streams = sorted(wins[-1].evidence, key=lambda n: -max(w.evidence.get(n, 0) for w in wins))
+    for n in streams[:top]:
+        fig.add_scatter(x=keys, y=[w.evidence.get(n) for w in wins], mode="lines+markers",
+                        name="multivariate" if n == STREAM_MV else n,
+                        hovertemplate="%{x}: S=%{y:.2f}<extra>" + n + "</extra>")
+    h = threshold(report.config.sequential_rate, len(streams))
+    fig.add_scatter(x=[keys[0], keys[-1]], y=[h, h], mode="lines", name=f"h = {h:.1f}",
+                    line={"color": COLOURS["drift"], "dash": "dash"})
+    for o in onsets(report.windows):
+        if o["since"] and o["crossed"]:
+            fig.add_vrect(x0=short_key(o["since"]), x1=short_key(o["crossed"]),
+                          fillcolor=COLOURS["warn"], opacity=0.15, line_width=0)
+    fig.update_xaxes(type="category")
+    return fig
+
+
+def multivariate_figure(report: Any) -> Any:
+    """PCA reconstruction error per window against the reference's (markers: fired or not)."""
+    fig = base_figure("multivariate: reconstruction error per window (dashed: reference)")
+    wins = [w for w in report.windows if w.multivariate]
+    if not wins:
+        return empty(fig, "no multivariate signal (fewer than two numeric features, or off)")
+    keys = [short_key(w.key) for w in wins]
+    fired = ["drift" if any(s.startswith("multivariate") for s in w.signals) else "ok"
+             for w in wins]
+    fig.add_scatter(x=keys, y=[w.multivariate["error"] for w in wins], mode="lines+markers",
+                    name="error", line_color=COLOURS["line"],
+                    marker={"color": [status_colour(s) for s in fired], "size": 9},
+                    text=[f"z={w.multivariate['z']:.1f}" for w in wins],
+                    hovertemplate="%{x}: %{y:.3f} (%{text})<extra></extra>")
+    ref = wins[0].multivariate["reference"]
+    fig.add_scatter(x=[keys[0], keys[-1]], y=[ref, ref], mode="lines", name=f"reference {ref:.3g}",
+                    line={"color": REF_COLOUR, "dash": "dash"})
+    fig.update_xaxes(type="category")
+    return fig

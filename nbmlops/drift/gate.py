@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as _dt
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from nbmlops.drift.config import DriftConfig
@@ -24,6 +25,7 @@ from nbmlops.exceptions import DriftError
 from nbmlops.gates import AuditLog, Finish, GateResult, audited, finish
 
 DEFAULT_AUDIT_LOG = ".nbmlops/drift_audit.jsonl"
+ALERT_STATE = ".nbmlops/drift_alert_state.json"
 FORMATS = ("json", "md", "html")
 
 
@@ -58,6 +60,9 @@ class GateOptions:
         Late labels (DataFrame, file, folder or glob with the id and the target
         or a ``label`` column) joined to the current data by ``id_column``
         (default ``request_id``), see :mod:`nbmlops.drift.labels`.
+    alert
+        ``webhook:URL`` sinks posted on a state change (with ``alert:`` of the
+        config; :mod:`nbmlops.drift.alerts`); outcomes go to the audit log.
     """
 
     config: str | os.PathLike[str] | DriftConfig | dict[str, Any] | None = None
@@ -74,6 +79,7 @@ class GateOptions:
     exclude: list[str] | None = None
     labels: Any = None
     id_column: str | None = None
+    alert: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         parse_fail_on(self.fail_on)
@@ -132,6 +138,12 @@ def run_gate(reference: Any, current: Any, options: GateOptions | None = None,
     if opts.log_mlflow:
         html = text if opts.fmt == "html" else None
         record["mlflow_run_id"] = log_to_mlflow(report, proj, html)
+    sinks = [*opts.alert, *report.config.alert]
+    if sinks:
+        from nbmlops.drift.alerts import Alerter
+
+        link = str(Path(opts.output).resolve()) if opts.output else None
+        record["alerts"] = Alerter(sinks, proj.path(ALERT_STATE), link=link).notify(report)
     how = Finish(audit, proj.project_root, opts.output, opts.on_drift, "on_drift")
     return finish(record, text, report.exit_code(opts.fail_on), how, report)
 

@@ -52,6 +52,9 @@ class DriftMonitor:
     ----------
     polls, error, tail
         Polls made, the last error of a poll (None: none yet), the log reader.
+    alerter
+        Set to an :class:`~nbmlops.drift.alerts.Alerter` to have it told of every
+        report (posts on state changes, audits every evaluation; None: no alerts).
     """
 
     def __init__(self, profile: Any, spec: str | os.PathLike[str], interval: float,
@@ -63,6 +66,7 @@ class DriftMonitor:
         self.interval = interval
         self.on_report = on_report
         self.on_status = on_status
+        self.alerter: Any = None
         self.config = config or DriftConfig()
         self.polls = 0
         self.error: str | None = None
@@ -111,7 +115,10 @@ class DriftMonitor:
             new += len(df)
         self.polls += 1
         if new and self.acc.rows:
-            self.on_report(self.report())
+            report = self.report()
+            if self.alerter is not None:
+                self.alerter.notify(report)
+            self.on_report(report)
         self._status()
         return new
 

@@ -9,8 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from nbmlops._html import esc
-from nbmlops.drift.figures import feature_figure, status_colour, window_heatmap
+from nbmlops.drift.figures import (
+    evidence_figure,
+    feature_figure,
+    multivariate_figure,
+    status_colour,
+    window_heatmap,
+)
 from nbmlops.drift.figures_performance import metric_options, performance_figure
+from nbmlops.drift.sequential import onsets
 from nbmlops.drift.text import feature_rows, performance_rows, signal_lines
 
 MAX_FEATURE_FIGURES = 20
@@ -44,6 +51,12 @@ def report_html(report: Any) -> str:
     heat = window_heatmap(report)
     if heat is not None:
         parts.append("<h2>Windows</h2>" + div(heat))
+    if len(report.windows) > 1:
+        built = "".join(f"<li>{esc(o['stream'])}: evidence building since "
+                        f"{esc(str(o['since']))}, crossed at {esc(str(o['crossed']))}</li>"
+                        for o in onsets(report.windows))
+        parts.append("<h2>Sequential evidence</h2>" + (f"<ul>{built}</ul>" if built else "")
+                     + div(evidence_figure(report)) + div(multivariate_figure(report)))
     parts.append("<h2>Features</h2>")
     shown = [report.features[n] for n in report.ranking if report.features[n].bins is not None]
     if report.prediction is not None and report.prediction.bins is not None:

@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from nbmlops.drift import kinds
-from nbmlops.drift.calibration import calibrate_profile
+from nbmlops.drift import kinds, multivariate
+from nbmlops.drift.calibration import add_null_curves, calibrate_profile
 from nbmlops.drift.engine import compare
 from nbmlops.drift.performance import fit_performance
 from nbmlops.drift.profile_data import ProfileData, json_default
@@ -144,6 +144,8 @@ def fit_reference(
         profile.performance = fit_performance(df[target], df[prediction])
     if calibrate:
         calibrate_profile(profile, df, n_chunks=n_chunks)
+    add_null_curves(profile)
+    profile.multivariate = multivariate.fit(df, cols)
     return profile
 
 

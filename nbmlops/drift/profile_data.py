@@ -11,7 +11,11 @@ the kind, dtype, row and missing counts, and
   counts over the grid's cells (:mod:`nbmlops.drift.summaries`) and the grid
   indexes of the ``n_bins`` reference-quantile bin edges used by PSI/JS/
   Hellinger/binned chi-square;
-- categorical/boolean: the category frequencies.
+- categorical/boolean: the category frequencies;
+- every judged column: ``null``, the simulated no-drift distribution of each
+  effect size over a ladder of window sizes (:mod:`nbmlops.drift.calibration`).
+
+``multivariate`` is the PCA model of :mod:`nbmlops.drift.multivariate` (or None).
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ class ProfileData:
     prediction: str | None = None
     performance: dict[str, Any] | None = None
     importances: dict[str, float] | None = None
+    multivariate: dict[str, Any] | None = None
     source: dict[str, Any] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     created: str = ""
@@ -61,7 +66,8 @@ class ProfileData:
             cols[name] = c
         return {"format": FORMAT, "n_rows": self.n_rows, "target": self.target,
                 "prediction": self.prediction, "performance": self.performance,
-                "importances": self.importances, "source": self.source,
+                "importances": self.importances, "multivariate": self.multivariate,
+                "source": self.source,
                 "options": self.options, "created": self.created, "columns": cols}
 
     @classmethod
@@ -83,7 +89,8 @@ class ProfileData:
             cols[name] = c
         return cls(columns=cols, n_rows=d["n_rows"], target=d.get("target"),
                    prediction=d.get("prediction"), performance=d.get("performance"),
-                   importances=d.get("importances"), source=d.get("source", {}),
+                   importances=d.get("importances"), multivariate=d.get("multivariate"),
+                   source=d.get("source", {}),
                    options=d.get("options", {}), created=d.get("created", ""))
 
     @classmethod

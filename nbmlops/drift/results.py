@@ -62,6 +62,7 @@ class FeatureResult:
     effect: float | None = None
     threshold: float | None = None
     score: float | None = None  # effect / threshold (ranking key)
+    z: float | None = None  # standardised effect: ~N(0, 1) with no drift (sequential rule)
     importance: float | None = None
     stats: dict[str, float | None] = field(default_factory=dict)
     n_ref: int = 0
@@ -105,6 +106,12 @@ class WindowResult:
     features: dict[str, FeatureResult] = field(default_factory=dict)
     prediction: FeatureResult | None = None
     performance: dict[str, float | None] | None = None
+    #: sequential evidence ``S_t`` per stream (:mod:`nbmlops.drift.sequential`)
+    evidence: dict[str, float] = field(default_factory=dict)
+    #: the multivariate signal (:func:`nbmlops.drift.multivariate.judge`) or None
+    multivariate: dict[str, Any] | None = None
+    #: multivariate and sequential rules that fired in this window
+    signals: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> list[str]:
@@ -119,6 +126,8 @@ class WindowResult:
             "features": {k: v.to_dict() for k, v in self.features.items()},
             "prediction": self.prediction.to_dict() if self.prediction else None,
             "performance": clean(self.performance),
+            "evidence": clean(self.evidence), "multivariate": clean(self.multivariate),
+            "signals": list(self.signals),
         }
 
     @classmethod
@@ -129,7 +138,8 @@ class WindowResult:
             verdict=d["verdict"],
             features={k: FeatureResult.from_dict(v) for k, v in d["features"].items()},
             prediction=FeatureResult.from_dict(d["prediction"]) if d.get("prediction") else None,
-            performance=d.get("performance"),
+            performance=d.get("performance"), evidence=d.get("evidence") or {},
+            multivariate=d.get("multivariate"), signals=d.get("signals") or [],
         )
 
 

@@ -100,8 +100,10 @@ def test_importance_ranking(ref_df: pd.DataFrame, cur_df: pd.DataFrame) -> None:
     prof = fit_reference(ref_df, time_column="ts",
                          importances={"amount": 0.0, "age": 1.0, "country": 0.5})
     rep = prof.compare(cur_df)
-    # by effect / threshold, largest first (amount drifts; the others are ok, ranked by score)
-    assert rep.ranking == ["amount", "age", "score", "is_new", "n_items", "country", "y"]
+    # by effect / threshold, largest first (amount drifts; the others are ok, ranked by score;
+    # thresholds are calibrated to each column and window size by default)
+    assert rep.ranking[:2] == ["amount", "age"]
+    assert set(rep.ranking) == {"amount", "age", "score", "n_items", "country", "is_new", "y"}
     scores = [rep.features[n].score for n in rep.ranking]
     assert scores == sorted(scores, reverse=True)
     # by score x importance: age (x1), country (x0.5), then the zero products in column order

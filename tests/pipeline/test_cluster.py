@@ -65,8 +65,10 @@ def _children(parent: str, sweep: bool = True) -> list[Any]:
 def _view(run: Any, out_dir: str) -> dict[str, Any]:
     """What must not depend on where a child run ran (the sweep's folder aside)."""
     params = {k: v.replace(out_dir, "<out>") for k, v in run.data.params.items()}
+    # the owner identity (nbmlops.kernel.*) names the process that ran it: it differs by design
     tags = {k: v for k, v in run.data.tags.items()
-            if k.startswith("nbmlops.") or k in {"mlflow.runName", "mlflow.source.type"}}
+            if (k.startswith("nbmlops.") and not k.startswith("nbmlops.kernel."))
+            or k in {"mlflow.runName", "mlflow.source.type"}}
     return {"status": run.info.status, "params": params,
             "metrics": run.data.metrics, "tags": tags}
 

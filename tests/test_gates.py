@@ -174,7 +174,7 @@ def test_drift_gate_log_verifies_and_a_crash_exits_2(project: Path) -> None:
     broken = {"format": "nbmlops.drift.profile/1", "n_rows": 300, "columns": {"x": {}}}
     (project / "broken.json").write_text(json.dumps(broken))
     r = CliRunner().invoke(main, ["drift", "broken.json", "cur.parquet"])
-    assert r.exit_code == 2 and "KeyError" in r.output
+    assert r.exit_code == 2 and "Corrupt drift reference profile" in r.output
     log = AuditLog(project / ".nbmlops" / "drift_audit.jsonl").records()
     assert [(e["verdict"], e["exit_code"]) for e in log] == [("drift", 1), ("error", 2)]
     assert verify().exit_code == 0

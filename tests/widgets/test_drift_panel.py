@@ -89,7 +89,11 @@ def profile(data: tuple[pd.DataFrame, pd.DataFrame]) -> Any:
 
 @pytest.fixture(scope="module")
 def report(profile: Any, data: tuple[pd.DataFrame, pd.DataFrame]) -> Any:
-    return profile.compare(data[1], time_column="ts", window="1D")
+    # fixed thresholds (not the size-calibrated default) and no sequential/multivariate rule:
+    # these tests are about what the threshold controls do to per-feature verdicts
+    fixed = {"numeric": {"threshold": 0.1}, "categorical": {"threshold": 0.05},
+             "sequential": False, "multivariate": False}
+    return profile.compare(data[1], time_column="ts", window="1D", config=fixed)
 
 
 @pytest.fixture

@@ -64,7 +64,8 @@ def test_saved_notebook_of_a_1m_row_panel_is_light(executed: tuple[Path, Any]) -
     assert nb.cells[2].outputs[0]["text"].split() == [str(ROWS), str(ROWS)]
     outputs = nb.cells[1].outputs
     assert "application/vnd.jupyter.widget-view+json" in outputs[-1]["data"]
-    assert "Dataset verdict" in outputs[-1]["data"]["text/html"]
+    # the static verdict is an output of its own (shown where no widget can be)
+    assert any("Dataset verdict" in o.get("data", {}).get("text/html", "") for o in outputs)
     assert nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
     size = path.stat().st_size
     assert size < 500_000, f"saved notebook is {size:,} bytes"

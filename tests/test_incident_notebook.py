@@ -59,5 +59,5 @@ def test_incident_direct_calls(dvc_project: Path) -> None:
 @pytest.mark.timeout(900)
 def test_incident_with_the_loop(dvc_project: Path) -> None:
     if importlib.util.find_spec("nbmlops.loop") is None:
-        pytest.skip("nbmlops.loop (the retraining engine, issue 17 / h17a) is not on this branch yet")
+        pytest.skip("nbmlops.loop (the retraining engine, issue 17) is not on this branch yet")
     _check(_run(dvc_project, use_loop=True))

@@ -99,3 +99,17 @@ def test_magic_is_registered() -> None:
 
     assert SUBCOMMANDS["approvals"].target == "nbmlops.magics.loop:approvals"
     assert callable(SUBCOMMANDS["approvals"].load())
+
+
+def test_magic_shows_the_widget(ip: Any) -> None:
+    import importlib.util
+
+    if importlib.util.find_spec("nbmlops.loop") is None:
+        pytest.skip("nbmlops.loop (the retraining engine, issue 17) is not on this branch yet")
+    from nbmlops.magics import MLOps
+
+    ip.run_line_magic("mlops", "approvals fraud --approver risk-lead")
+    magics = ip.magics_manager.registry[MLOps.__name__]
+    widget = magics.state["loop"]["approvals"]
+    assert isinstance(widget, ApprovalsWidget)
+    assert widget.approvals == []              # a fresh project: nothing pending

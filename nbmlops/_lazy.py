@@ -53,3 +53,28 @@ def lazy_face(
         return sorted(set(namespace) | set(table) | subs)
 
     return lazy_getattr(module_name, table, namespace, subs), _dir
+
+
+def keep_face(module_name: str, table: dict[str, str]) -> None:
+    """Keep public names that share a submodule's name bound to the public object.
+
+    Importing ``pkg.register`` (the submodule) makes Python set the attribute
+    ``pkg.register`` to that module, hiding the function ``pkg.register`` of the
+    face for everyone afterwards (``%%mlops run --register`` imports the
+    submodule; then ``nbmlops.models.register(...)`` was "'module' object is not
+    callable"). The package's module class ignores exactly that assignment; the
+    submodule stays in ``sys.modules`` for ``from pkg.register import x``.
+    """
+    import sys
+    import types
+
+    module = sys.modules[module_name]
+
+    class _Face(types.ModuleType):
+        def __setattr__(self, name: str, value: Any) -> None:
+            if (name in table and isinstance(value, types.ModuleType)
+                    and value.__name__ == f"{module_name}.{name}"):
+                return
+            super().__setattr__(name, value)
+
+    module.__class__ = _Face

@@ -58,6 +58,7 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "drift": Subcommand("nbmlops.magics.drift:drift", "drift panel: reference vs current"),
     "validate": Subcommand("nbmlops.magics.registry:validate", "candidate vs champion, slices+CIs"),
     "models": Subcommand("nbmlops.magics.registry:models", "models / one model's versions"),
+    "approvals": Subcommand("nbmlops.magics.loop:approvals", "pending sign-offs: approve / reject"),
 }
 
 

@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from nbmlops._lazy import lazy_face
+from nbmlops._lazy import keep_face, lazy_face
 
 _LAZY: dict[str, str] = {
     "register": "nbmlops.registry.register:register",
@@ -31,3 +31,5 @@ __all__ = sorted(_LAZY)
 
 # public names resolve on first access (PEP 562), so importing the area stays cheap
 __getattr__, __dir__ = lazy_face(__name__, _LAZY, globals())
+# register / validate / promote are also submodule names: importing one must not hide the face
+keep_face(__name__, _LAZY)

@@ -99,6 +99,8 @@ def _section(name: str, cls: type, raw: Any, where: str) -> Any:
     if not isinstance(raw, dict):
         raise LoopError(f"{where}: '{name}' must be a mapping, got {type(raw).__name__}.",
                         parameter=name)
+    # YAML 1.1 reads a bare ``on:`` key as True (the issue's own example writes it so)
+    raw = {("on" if k is True else str(k)): v for k, v in raw.items()}
     known = [f.name for f in fields(cls)]
     unknown = sorted(set(raw) - set(known))
     if unknown:
@@ -124,7 +126,7 @@ def from_dict(raw: dict[str, Any], where: str = "loop config") -> LoopConfig:
     if not isinstance(raw, dict):
         raise LoopError(f"{where}: expected a mapping at the top level.")
     top = {"model", "alert", *SECTIONS}
-    unknown = sorted(set(raw) - top)
+    unknown = sorted(str(k) for k in set(raw) - top)
     if unknown:
         raise LoopError(f"{where}: unknown key(s): {', '.join(unknown)} "
                         f"(known: {', '.join(sorted(top))}).", parameter=unknown[0])

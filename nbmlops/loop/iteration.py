@@ -90,8 +90,8 @@ def _step(ctx: Ctx, name: str) -> Done:
     if outcome.run_id is None:
         outcome.run_id = _child_run(ctx, name, outcome, seconds)
     if outcome.status == "done":
-        st.mark(root, state, name, "done", detail=outcome.detail, run_id=outcome.run_id,
-                seconds=seconds, **outcome.values)
+        st.mark(root, state, name, "done", **{**outcome.values, "detail": outcome.detail,
+                                              "run_id": outcome.run_id, "seconds": seconds})
     else:  # waiting / failed: not done, a re-run does it again
         st.mark(root, state, name, outcome.status, detail=outcome.detail, seconds=seconds)
     audit(ctx.project, {"event": "loop", "step": name, "model": ctx.cfg.model,

@@ -121,7 +121,7 @@ def train(ctx: Ctx) -> Done:
     res = run_notebook(cfg.train.notebook, params, config=ctx.project,
                        parent_run_id=ctx.state.parent_run_id, run_name=f"{cfg.model}-train",
                        raise_on_error=False)
-    values = {"run_id": res.run_id, "child_run_ids": list(res.child_run_ids),
+    values = {"notebook_run_id": res.run_id, "child_run_ids": list(res.child_run_ids),
               "output": res.output_notebook}
     if not res.ok:
         where = f" (cell {res.cell})" if res.cell is not None else ""
@@ -138,7 +138,7 @@ def register(ctx: Ctx) -> Done:
 
     cfg = ctx.cfg
     runs = [*reversed(ctx.state.value("train", "child_run_ids") or []),
-            ctx.state.value("train", "run_id")]
+            ctx.state.value("train", "notebook_run_id")]
     cl = gw.client(ctx.project.tracking_uri)
     for v in gw.versions(cl, cfg.model):
         if v.run_id in runs or v.tags.get("nbmlops.run_id") in runs:

@@ -7,6 +7,7 @@ for labels.
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import sys
 from dataclasses import asdict
@@ -24,9 +25,11 @@ import click
 @click.option("--stop-after", default=None,
               type=click.Choice(["check", "snapshot", "train", "register", "validate"]),
               help="Debug: stop after this step (the next run resumes there).")
+@click.option("--now", default=None, metavar="ISO",
+              help="The iteration's time (default now, UTC): replay or backfill a log.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def loop(once: bool, every: str | None, path: str | None, stop_after: str | None,
-         as_json: bool) -> None:
+         now: str | None, as_json: bool) -> None:
     """Check the service's recent log and, on a trigger, retrain, validate and ask sign-off."""
     from nbmlops.loop import load_loop_config, run_once, watch
 
@@ -36,7 +39,14 @@ def loop(once: bool, every: str | None, path: str | None, stop_after: str | None
     if every:
         watch(cfg, every)
         return
-    result = run_once(cfg, stop_after=stop_after)
+    when = None
+    if now:
+        try:
+            when = _dt.datetime.fromisoformat(now)
+        except ValueError:
+            raise click.BadParameter(f"{now!r} is not an ISO time", param_hint="--now") from None
+        when = when if when.tzinfo else when.replace(tzinfo=_dt.timezone.utc)
+    result = run_once(cfg, now=when, stop_after=stop_after)
     click.echo(json.dumps(result.to_dict(), indent=1, default=str) if as_json else result.table())
     sys.exit(result.exit_code)
 

@@ -54,7 +54,7 @@ def rows(n: int, seed: int, ramp: float = 0.0) -> pd.DataFrame:
                          "merchant": merchant, "is_fraud": y})
 
 
-def champion(project: Path) -> str:
+def champion(project: Path, name: str = "fraud") -> str:
     """Snapshot ``train@1``, train + register + promote the champion; return its version."""
     import nbmlops
     from nbmlops.config import load_config
@@ -67,11 +67,11 @@ def champion(project: Path) -> str:
     result = nbmlops.capture_run("model = make_model().fit(train.drop(columns=['is_fraud']), "
                                  "train['is_fraud'])", ns, config=cfg, name="champion",
                                  autolog=False)
-    info = register("fraud", result, model=ns["model"],
+    info = register(name, result, model=ns["model"],
                     input_example=train.drop(columns=["is_fraud"]).head(3), config=cfg)
-    promote("fraud", info.version, to="champion", approver="risk-lead", reason="launch",
+    promote(name, info.version, to="champion", approver="risk-lead", reason="launch",
             config=cfg)
-    (project / "mlops.yaml").write_text(LOOP_YAML)
+    (project / "mlops.yaml").write_text(LOOP_YAML.replace("model: fraud", f"model: {name}"))
     (project / "notebooks").mkdir(exist_ok=True)
     shutil.copy(Path(__file__).with_name("train.ipynb"), project / "notebooks" / "train.ipynb")
     return info.version

@@ -48,7 +48,8 @@ def test_no_trigger_then_ramp_to_pending_approval_then_approved(dvc_project: Pat
     took = time.monotonic() - t0
     state = (project / ".nbmlops" / "loop" / "fraud.json").read_text()
     assert second.outcome == "pending-approval", second.table() + state
-    print(f"\ntriggered iteration: {took:.1f}s\n{second.table()}")
+    secs = {k: v.get("seconds") for k, v in json.loads(state)["last"]["steps"].items()}
+    print(f"\ntriggered iteration: {took:.1f}s, per step {secs}\n{second.table()}")
     assert [s.name for s in second.steps] == ["check", "snapshot", "train", "register",
                                               "validate", "approve"]
     cand = second.candidate

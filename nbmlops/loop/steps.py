@@ -168,7 +168,8 @@ def validate(ctx: Ctx) -> Done:
                             data=hold, target=cfg.validate.target,
                             slices=list(cfg.validate.slices) or None,
                             rules=dict(cfg.validate.rules) or None, config=ctx.project,
-                            data_name=f"{cfg.model}-log[{h0:%Y-%m-%dT%H:%M:%S}..{h1:%Y-%m-%dT%H:%M:%S})")
+                            data_name=f"{cfg.model}-log[{h0:%Y-%m-%dT%H:%M:%S}.."
+                                      f"{h1:%Y-%m-%dT%H:%M:%S})")
     summary = {"verdict": res.verdict, "reason": res.reason, "id": res.id, "data": res.data,
                "n_rows": res.n_rows,
                "rows": [{"metric": r.metric, "slice": r.slice, "n": r.n,

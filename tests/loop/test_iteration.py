@@ -68,7 +68,16 @@ def test_no_trigger_then_ramp_to_pending_approval_then_approved(dvc_project: Pat
     assert [(a.version, a.trained_on) for a in pending] == [(cand, "fraud-train@1")]
     assert pending[0].validation["verdict"] == "pass"
     # a second run_once starts a new iteration: no duplicate approval
-    loop.approve("fraud", cand, approver="risk-lead", reason="FPR back under target")
+    from click.testing import CliRunner
+
+    from nbmlops.cli import main
+
+    listed = CliRunner().invoke(main, ["approvals", "--json"])
+    assert listed.exit_code == 0 and json.loads(listed.output)[0]["version"] == cand
+    assert f"fraud v{cand} -> @champion" in CliRunner().invoke(main, ["approvals"]).output
+    done = CliRunner().invoke(main, ["approvals", "approve", "fraud", cand, "--approver",
+                                     "risk-lead", "--reason", "FPR back under target"])
+    assert done.exit_code == 0, done.output
     assert gw.by_alias(cl, "fraud", "champion").version == cand
     assert loop.pending_approvals("fraud") == []
 

@@ -108,7 +108,9 @@ def _end(ctx: Ctx, result: IterationResult, outcome: str, message: str) -> Itera
                         "candidate": result.candidate, "parent_run_id": state.parent_run_id})
     if outcome == "failed":
         _alert(ctx, result)
-    if outcome != "waiting":  # a waiting iteration stays open and resumes next time
+    # waiting for labels keeps the iteration open (same windows next time); waiting for
+    # traffic (nothing to check yet) closes it, so the next run looks at a new window
+    if outcome != "waiting" or not state.done("check"):
         _finish_parent(ctx, outcome)
         state.outcome = outcome
         st.save_state(ctx.project.project_root, state)

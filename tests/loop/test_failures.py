@@ -133,3 +133,10 @@ def test_bad_input_is_one_error_exit_2_and_nothing_written(dvc_project: Path) ->
         assert message in out.stderr and out.stderr.count("\n") == 1, out.stderr
     assert not (dvc_project / ".nbmlops" / "loop").exists()
     assert not (dvc_project / ".nbmlops" / "loop_audit.jsonl").exists()
+    # no traffic yet: the iteration waits and closes; the next run looks at a new window
+    import nbmlops.loop as loop
+
+    first = loop.run_once()
+    assert first.outcome == "waiting" and "no traffic" in first.message, first.table()
+    again = loop.run_once()
+    assert again.outcome == "waiting" and again.iteration != first.iteration

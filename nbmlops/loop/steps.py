@@ -84,6 +84,9 @@ def check(ctx: Ctx) -> Done:
     report = result.report
     triggered = result.exit_code == 1
     why = f"{report.verdict}: {report.reason}" if report is not None else result.text[:200]
+    if "performance" in cfg.trigger.on and not pred:
+        why += (f" (performance not judged: the reference {cfg.monitor.reference} has no "
+                "'prediction' column)")
     return Done("done", ("TRIGGERED " if triggered else "no trigger; ") + why,
                 {"triggered": triggered, "drifted": list(getattr(report, "drifted", []) or []),
                  "rows": len(rows)})

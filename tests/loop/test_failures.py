@@ -140,3 +140,5 @@ def test_bad_input_is_one_error_exit_2_and_nothing_written(dvc_project: Path) ->
     assert first.outcome == "waiting" and "no traffic" in first.message, first.table()
     again = loop.run_once()
     assert again.outcome == "waiting" and again.iteration != first.iteration
+    waited = loop.watch(every="1s", iterations=2)
+    assert [r.outcome for r in waited] == ["waiting", "waiting"]

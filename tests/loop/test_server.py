@@ -31,6 +31,7 @@ def _start(project: Path, ref: str, uri: str) -> Server:
     port, log_dir = free_port(), project / "logs" / "predictions"
     env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": uri,
            "NBMLOPS_SERVE_TOKEN": TOKEN}
+    env.pop("MLFLOW_REGISTRY_URI", None)  # see the test: set in-process by earlier tests
     stderr = project / "serve.stderr"
     with stderr.open("w") as err:
         proc = subprocess.Popen(serve_cmd(ref, port, log_dir, "--poll", "1s", "--flush-every",
@@ -82,6 +83,9 @@ def test_two_iterations_against_a_real_server_and_service(
     subprocess.run(["git", "init", "-q"], cwd=project, check=True)
     subprocess.run(["dvc", "init", "-q"], cwd=project, check=True)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", mlflow_server.url)
+    # mlflow.set_registry_uri (run in-process by earlier tests' validations) exports
+    # MLFLOW_REGISTRY_URI, which a serve subprocess would inherit: an old project's registry
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
     monkeypatch.setenv("NBMLOPS_IDENTITY_SOURCE", "env:TRAINER")
     monkeypatch.setenv("TRAINER", "alice")
     name = f"fraud-{uuid.uuid4().hex[:6]}"

@@ -80,7 +80,7 @@ def test_snapshot_stays_the_function_after_its_package_loads() -> None:
 
 
 @pytest.mark.parametrize(
-    "area", ["tracking", "versioning", "pipeline", "drift", "registry", "serving"])
+    "area", ["tracking", "versioning", "pipeline", "drift", "registry", "serving", "loop"])
 def test_every_area_has_the_same_kind_of_public_face(area: str) -> None:
     """Each API area's ``__init__`` is a lazy table of its public names, like the package's."""
     code = (

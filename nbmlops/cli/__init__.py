@@ -35,6 +35,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("nbmlops.cli.serve:serve", "Serve a registered model with prediction logging."),
     "init": ("nbmlops.cli.project:init", "Git-ignore local stores and outputs; set up DVC."),
     "model": ("nbmlops.cli.model:model", "Model registry: validate, promote, rollback, history."),
+    "loop": ("nbmlops.cli.loop:loop", "Retraining loop: check drift, retrain, validate, sign-off."),
+    "approvals": ("nbmlops.cli.loop:approvals", "Pending sign-offs of the loop: approve/reject."),
 }
 
 

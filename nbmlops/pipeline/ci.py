@@ -38,6 +38,11 @@ if [ "${{NBMLOPS_CI_SKIP_INSTALL:-0}}" != "1" ]; then
   python -c "import nbmlops" 2>/dev/null || python -m pip install nbmlops
 fi
 
+if [ "${{1:-}}" = "loop" ]; then
+  # one retraining-loop iteration (mlops.yaml): exit 0 ok, 1 failed, 2 bad input / waiting
+  exec nbmlops loop --once
+fi
+
 status=0
 if [ -f dvc.yaml ]; then
   # reuse outputs from the DVC remote when they are there; recompute the rest
@@ -83,6 +88,31 @@ jobs:
           path: ci-artifacts/
           if-no-files-found: warn
 """
+
+#: added when the project declares a retraining loop (mlops.yaml or [tool.nbmlops.loop])
+_LOOP_ON = """  schedule:
+    - cron: "{cron}"
+"""
+_LOOP_JOB = """  loop:
+    # drift-triggered retraining: check the service's log, retrain, validate, ask sign-off
+    if: github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+          cache: pip
+      - name: Keep the loop's state and audit between scheduled runs
+        uses: actions/cache@v4
+        with:
+          path: .nbmlops/
+          key: nbmlops-loop-${{{{ github.run_id }}}}
+          restore-keys: nbmlops-loop-
+      - name: One loop iteration
+        run: bash {script} loop
+"""
+LOOP_CRON = "17 * * * *"
 
 
 @dataclass
@@ -136,8 +166,23 @@ def init_ci(notebooks: list[str] | None = None, *, force: bool = False,
     what = "dvc repro" if (root / "dvc.yaml").exists() else "nbmlops run"
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     _write(script, _SCRIPT.format(runs=runs), executable=True)
-    _write(workflow, _WORKFLOW.format(python=python, script=SCRIPT, what=what))
+    text = _WORKFLOW.format(python=python, script=SCRIPT, what=what)
+    if has_loop(root):
+        text = text.replace("  workflow_dispatch:\n", "  workflow_dispatch:\n"
+                            + _LOOP_ON.format(cron=LOOP_CRON))
+        text = text.replace("    runs-on: ubuntu-latest\n", "    if: github.event_name != "
+                            "'schedule'\n    runs-on: ubuntu-latest\n", 1)
+        text += _LOOP_JOB.format(python=python, script=SCRIPT)
+    _write(workflow, text)
     return CiResult(str(workflow), str(script), what if names or what == "dvc repro" else "-")
+
+
+def has_loop(root: Path) -> bool:
+    """Whether the project declares a retraining loop (``mlops.yaml`` or pyproject's table)."""
+    if (root / "mlops.yaml").exists():
+        return True
+    py = root / "pyproject.toml"
+    return py.exists() and "[tool.nbmlops.loop" in py.read_text(encoding="utf-8")
 
 
 def _default_notebooks(root: Path) -> list[str]:

@@ -40,3 +40,18 @@ def test_cli() -> None:
     assert "nbmlops run 'a b.ipynb'" in Path(SCRIPT).read_text()
     again = CliRunner().invoke(main, ["ci", "init"])
     assert again.exit_code == 2 and "--force" in again.output
+
+
+def test_a_declared_loop_adds_a_scheduled_loop_job(project: Path) -> None:
+    (project / "mlops.yaml").write_text("model: fraud\n")
+    init_ci(notebooks=[])
+    workflow = yaml.safe_load((project / WORKFLOW).read_text())
+    on = workflow[True]  # YAML 1.1 reads the key `on` as True
+    assert on["schedule"] == [{"cron": "17 * * * *"}] and "push" in on
+    assert workflow["jobs"]["reproduce"]["if"] == "github.event_name != 'schedule'"
+    loop = workflow["jobs"]["loop"]
+    assert loop["steps"][-1]["run"] == f"bash {SCRIPT} loop"
+    assert loop["steps"][2]["with"]["key"] == "nbmlops-loop-${{ github.run_id }}"
+    text = (project / SCRIPT).read_text()
+    assert 'exec nbmlops loop --once' in text
+    assert subprocess.run(["bash", "-n", str(project / SCRIPT)], check=False).returncode == 0

@@ -93,7 +93,8 @@ def isolate(
     if request.node.get_closest_marker("fresh_store") is None:
         copy_store(request.getfixturevalue("store_template"), project)
     monkeypatch.chdir(project)
-    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID",
+    for var in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI", "MLFLOW_EXPERIMENT_NAME",
+                "MLFLOW_RUN_ID",
                 "NBMLOPS_PARENT_RUN_ID", "NBMLOPS_INJECTED_PARAMS", "NBMLOPS_NOTEBOOK_PATH"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DVC_NO_ANALYTICS", "1")

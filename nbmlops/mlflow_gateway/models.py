@@ -30,6 +30,9 @@ def load_pyfunc(model_uri: str, tracking_uri: str | None = None) -> Any:
     saved = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no tqdm bars in cells/CI logs
     uris = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    # mlflow.set_*_uri also write MLFLOW_*_URI into os.environ, which every child process
+    # (kernels, nbmlops serve) would inherit: put the environment back as it was
+    env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     try:
         if tracking_uri:
             mlflow.set_tracking_uri(tracking_uri)
@@ -41,6 +44,11 @@ def load_pyfunc(model_uri: str, tracking_uri: str | None = None) -> Any:
         if tracking_uri:
             mlflow.set_tracking_uri(uris[0])
             mlflow.set_registry_uri(uris[1])
+            for key, value in env.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
         if saved is None:
             os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
         else:

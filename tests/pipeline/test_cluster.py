@@ -35,10 +35,16 @@ KILL_WORKER = ("import os, signal\n"
 
 
 @pytest.fixture
-def cluster(project: Path) -> Iterator[Any]:
+def cluster(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A 2-process LocalCluster where nbmlops, not Dask, decides about dead workers."""
+    import types
+
     import dask
 
+    # earlier tests' IPython shells leave a ``__main__`` without ``__spec__`` in
+    # sys.modules, which multiprocessing's spawn (the nanny's worker start) cannot read
+    if not hasattr(sys.modules["__main__"], "__spec__"):
+        monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
     with dask.config.set({"distributed.scheduler.allowed-failures": 0,
                           "distributed.scheduler.worker-saturation": 1.0}):
         lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,

@@ -207,14 +207,10 @@ def _run_sweep(spec: SweepSpec, plans: list[Plan], combos: list[dict[str, Any]],
     # the sweep run is created (waiting on the helper) while the first kernels boot
     with ThreadPoolExecutor(1) as opener:
         lazy = SweepRecorder(recorder, opener.submit(open_parent))
-        if spec.cluster is not None:  # each combination a Dask task; Ctrl-C cancels them there
-            from nbmlops.pipeline.cluster import run_all
+        if spec.cluster is not None:  # each combination a Dask task; cluster.run_all ends
+            from nbmlops.pipeline.cluster import run_all  # them and the sweep run on Ctrl-C
 
-            try:
-                runs = run_all(spec, plans, varying, lazy)
-            except BaseException as exc:
-                interrupts.kill_parent(lazy, exc)
-                raise
+            runs = run_all(spec, plans, varying, lazy)
         else:
             with interrupts.handling():  # Ctrl-C: launch nothing more, stop kernels, all KILLED
                 try:

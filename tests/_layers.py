@@ -194,37 +194,28 @@ def against_order(graph: dict[str, dict[str, int]], layers: Layers) -> list[str]
     ]
 
 
+def _absolute_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, dotted name) of every absolute import statement in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, a.name) for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            found.append((node.lineno, node.module))
+    return found
+
+
 def jupyter_below_fronts(package: Path, layers: Layers) -> list[str]:
     """Imports of IPython, ipykernel, ipywidgets or jupyter_server outside the fronts."""
-    found = []
-    for mod, path in module_files(package).items():
-        if layers.of(mod) == layers.top:
-            continue
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module]
-            else:
-                continue
-            found += [f"{mod}:{node.lineno} ({layers.of(mod)}) imports {n}"
-                      for n in names if n.split(".")[0] in JUPYTER]
-    return sorted(found)
+    return sorted(f"{mod}:{line} ({layers.of(mod)}) imports {name}"
+                  for mod, path in module_files(package).items() if layers.of(mod) != layers.top
+                  for line, name in _absolute_imports(path) if name.split(".")[0] in JUPYTER)
 
 
 def importers_of(package: Path, top_name: str) -> list[str]:
     """Every ``module:line`` that imports ``top_name`` (or one of its submodules)."""
-    found = []
-    for mod, path in module_files(package).items():
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                names = [node.module]
-            else:
-                continue
-            found += [f"{mod}:{node.lineno}" for n in names if n.split(".")[0] == top_name]
-    return sorted(found)
+    return sorted(f"{mod}:{line}" for mod, path in module_files(package).items()
+                  for line, name in _absolute_imports(path) if name.split(".")[0] == top_name)
 
 
 def oversized(package: Path, limit: int) -> list[tuple[int, str]]:

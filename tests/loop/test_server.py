@@ -9,7 +9,6 @@ its alias every second) serves the new version.
 from __future__ import annotations
 
 import datetime as _dt
-import os
 import subprocess
 import time
 import uuid
@@ -19,36 +18,15 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.conftest import ROOT, free_port
 from tests.loop import _world as w
-from tests.serving.conftest import STARTUP, Server, log_rows, serve_cmd, wait_rows
+from tests.serving.conftest import Server, launch, log_rows, wait_rows
 
 pytestmark = [pytest.mark.slow, pytest.mark.server, pytest.mark.timeout(1200)]
 TOKEN = "loop-token"
 
 
 def _start(project: Path, ref: str, uri: str) -> Server:
-    port, log_dir = free_port(), project / "logs" / "predictions"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": uri,
-           "NBMLOPS_SERVE_TOKEN": TOKEN}
-    env.pop("MLFLOW_REGISTRY_URI", None)  # see the test: set in-process by earlier tests
-    stderr = project / "serve.stderr"
-    with stderr.open("w") as err:
-        proc = subprocess.Popen(serve_cmd(ref, port, log_dir, "--poll", "1s", "--flush-every",
-                                          "0.2s"), cwd=project, env=env, stdout=err,
-                                stderr=err, text=True)
-    server = Server(proc, port, log_dir, project, stderr, TOKEN)
-    deadline = time.monotonic() + STARTUP
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, server.output()
-        try:
-            if server.get("/ping")[0] == 200:
-                return server
-        except OSError:
-            pass
-        time.sleep(0.3)
-    proc.kill()
-    raise AssertionError(f"serve did not answer /ping:\n{server.output()}")
+    return launch(ref, project, uri, "--poll", "1s", "--flush-every", "0.2s", token=TOKEN)
 
 
 def _send(server: Server, batches: int, seed: int, ramp: float) -> int:

@@ -99,9 +99,19 @@ def serve_cmd(model: str, port: int, log_dir: Path, *args: str) -> list[str]:
 def start(registry: Path, cwd: Path, *args: str, model: str = "fraud@champion",
           token: str | None = None) -> Server:
     """Start ``nbmlops serve`` in ``cwd`` (its own log folder) and wait for /ping."""
+    return launch(model, cwd, uri_of(registry), *args, token=token)
+
+
+def launch(model: str, cwd: Path, uri: str, *args: str, token: str | None = None) -> Server:
+    """Start ``nbmlops serve model`` against the store ``uri`` in ``cwd`` and wait for /ping.
+
+    Its log folder is ``cwd/logs/predictions``; a ``MLFLOW_REGISTRY_URI`` left in this
+    process's environment by an earlier in-process test is not passed on.
+    """
     port = free_port()
     log_dir = cwd / "logs" / "predictions"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": uri_of(registry)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "MLFLOW_TRACKING_URI": uri}
+    env.pop("MLFLOW_REGISTRY_URI", None)
     if token:
         env["NBMLOPS_SERVE_TOKEN"] = token
     cwd.mkdir(parents=True, exist_ok=True)

@@ -172,14 +172,22 @@ def collect_env(record: RunRecord, config: NbmlopsConfig) -> None:
 
 def collect_data(record: RunRecord, config: NbmlopsConfig, analysis: capture.CellAnalysis,
                  namespace: dict[str, Any]) -> None:
-    """Every DataFrame the cell read, as a dataset input with a full-content digest."""
+    """Every DataFrame the cell read, as a dataset input with a full-content digest.
+
+    A frame equal to a snapshot already attached to the run (``df = load("train@1")``)
+    is that snapshot: it is not logged a second time under its variable name.
+    """
     if not config.capture_data:
         return
     from nbmlops.hashing import frame_digest
 
     known = {d["name"] for d in record.datasets}
+    digests = {d["digest"] for d in record.datasets}
     for var, frame in capture.frames_read(analysis, namespace).items():
         if var in known:
             continue
-        record.datasets.append(dataset_entry(var, frame_digest(frame), f"variable://{var}",
-                                             "input", df=frame))
+        digest = frame_digest(frame)
+        if digest in digests:  # the very content of a snapshot the cell loaded: logged as that
+            continue
+        record.datasets.append(dataset_entry(var, digest, f"variable://{var}", "input",
+                                             df=frame))

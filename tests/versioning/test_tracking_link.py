@@ -23,6 +23,8 @@ def test_run_names_the_exact_data_version(ip, git_project):
     inputs = {d.dataset.name: (d.dataset, d.tags[0].value) for d in run.inputs.dataset_inputs}
     versions = json.loads((git_project / "data/snapshots/train.snapshots.json").read_text())
     v1, v2 = versions["versions"]
+    # train_df is read by the cell but equals train@2: logged once, as the snapshot
+    assert set(inputs) == {"train@1", "train@2"}
     (snap, ctx2), (loaded, ctx1) = inputs["train@2"], inputs["train@1"]
     assert (ctx2, ctx1) == ("training", "eval")
     assert snap.digest == v2["digest"] == frame_digest(ip.user_ns["train_df"])

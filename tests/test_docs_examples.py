@@ -139,8 +139,6 @@ PENDING = {
     "drift.md": "uses reference.json, logs/ and drift.yaml it does not create",
     "drift_panel.md": "uses train_df/live_df and logs/ it does not create",
     "pipelines.md": "runs notebooks/train.ipynb without its data set up",
-    "snapshots.md": "uses train_df it does not create",
-    "tracking.md": "uses data it does not create",
 }
 
 

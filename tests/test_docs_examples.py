@@ -137,8 +137,6 @@ def test_page_blocks_parse_skip_and_expected_output():
 #: their owners make them runnable. Not strict: a page that starts passing is fine.
 PENDING = {
     "pipelines.md": "runs notebooks/train.ipynb without its data set up",
-    "snapshots.md": "uses train_df it does not create",
-    "tracking.md": "uses data it does not create",
 }
 
 

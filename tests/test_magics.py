@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from IPython.core.error import UsageError
 
-from nbmlops.magics import SUBCOMMANDS, MLOps
+from nbmlops.magics import SUBCOMMANDS, MLOps, strip_comment
 
 
 def _magics(ip) -> MLOps:
@@ -17,6 +17,25 @@ def test_help_lists_every_subcommand(ip, capsys) -> None:
     out = capsys.readouterr().out
     for name in SUBCOMMANDS:
         assert name in out
+
+
+def test_each_usage_line_reads_as_typed(ip, capsys) -> None:
+    """``%mlops help NAME`` shows ``%mlops NAME`` (``%%mlops run``), never ``%%%`` or ``%load``."""
+    for name, sub in SUBCOMMANDS.items():
+        ip.run_line_magic("mlops", f"help {name}")
+        out = capsys.readouterr().out
+        if "usage" in out.lower() or "::" in out:
+            assert f"\n  {'%%' if sub.cell else '%'}mlops {name}" in out, (name, out[:200])
+            assert "%%%" not in out, name
+
+
+def test_a_trailing_comment_is_not_an_argument(ip, tmp_path, monkeypatch) -> None:
+    assert strip_comment("--experiment fraud   # optional") == "--experiment fraud"
+    assert strip_comment("--tags issue=#12 '# kept' \"a # b\"") == "--tags issue=#12 '# kept' \"a # b\""
+    assert strip_comment("# only a comment") == ""
+    monkeypatch.chdir(tmp_path)
+    ip.run_line_magic("mlops", "init --experiment fraud   # optional: defaults work")
+    assert _magics(ip).state.get("line", "").endswith("# optional: defaults work")
 
 
 def test_question_mark_help_is_the_docstring(ip) -> None:

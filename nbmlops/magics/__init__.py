@@ -139,7 +139,8 @@ class _MLOpsBase(Magics):
             raise UsageError(
                 f"Unknown %mlops subcommand {name!r}. Choose one of: {', '.join(SUBCOMMANDS)}."
             )
-        handler = sub.load()
+        handler = _load(name, sub)
+        rest = strip_comment(rest)
         if _wants_help(rest):
             return self._help(name)
         if sub.cell and cell is None:
@@ -161,7 +162,7 @@ class _MLOpsBase(Magics):
         if sub is None:
             choices = ", ".join(SUBCOMMANDS)
             raise UsageError(f"No %mlops subcommand {name!r}. Choose one of: {choices}.")
-        handler = sub.load()
+        handler = _load(name, sub)
         parser = getattr(handler, "parser", None)
         print(parser.format_help() if parser else (handler.__doc__ or sub.summary))
 
@@ -170,6 +171,32 @@ class _MLOpsBase(Magics):
 # (built with traitlets' metaclass, which turns the trait objects into descriptors)
 MLOps: type[_MLOpsBase] = magics_class(MetaHasTraits("MLOps", (_MLOpsBase,), {
     "__doc__": _MLOpsBase.__doc__, "__module__": __name__, **_config_traits()}))
+
+
+def _load(name: str, sub: Subcommand) -> Callable[..., Any]:
+    """The handler, its parser named as the user types it (IPython's usage adds one ``%``)."""
+    handler = sub.load()
+    parser = getattr(handler, "parser", None)
+    if parser is not None:
+        parser.prog = f"{'%' if sub.cell else ''}mlops {name}"
+    return handler
+
+
+def strip_comment(rest: str) -> str:
+    """``rest`` without a trailing ``# comment`` (a ``#`` after a blank, outside quotes).
+
+    IPython hands a line magic its whole line, comment included; a shell
+    would drop it, and so do we (``--tags issue=#12`` keeps its ``#``).
+    """
+    quote = ""
+    for i, ch in enumerate(rest):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "'\"":
+            quote = ch
+        elif ch == "#" and (i == 0 or rest[i - 1].isspace()):
+            return rest[:i].rstrip()
+    return rest
 
 
 def _wants_help(rest: str) -> bool:

@@ -61,6 +61,3 @@ def drift(magics: Any, args: Any) -> Any:
     if panel.monitor is not None:
         live[key] = panel
     return panel
-
-
-drift.parser.prog = "mlops drift"  # usage reads "%mlops drift ..." (IPython adds the %)

@@ -49,7 +49,3 @@ def models(magics: Any, args: Any) -> Any:
 
     display(api_models(args.name, config=magics.resolved_config()))
     return None
-
-
-for _handler, _prog in [(validate, "%mlops validate"), (models, "%mlops models")]:
-    _handler.parser.prog = _prog

@@ -164,8 +164,3 @@ def sync(magics: Any, args: Any) -> None:
     from nbmlops.tracking.spool import sync as api_sync
 
     print(api_sync(magics.resolved_config()))
-
-
-for _handler, _prog in [(run, "%%mlops run"), (init, "%mlops init"), (runs, "%mlops runs"),
-                        (ui, "%mlops ui"), (sync, "%mlops sync")]:
-    _handler.parser.prog = _prog  # usage lines read "%%mlops run ...", not "%run ..."

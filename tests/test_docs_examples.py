@@ -138,7 +138,6 @@ def test_page_blocks_parse_skip_and_expected_output():
 PENDING = {
     "drift.md": "uses reference.json, logs/ and drift.yaml it does not create",
     "drift_panel.md": "uses train_df/live_df and logs/ it does not create",
-    "pipelines.md": "runs notebooks/train.ipynb without its data set up",
     "snapshots.md": "uses train_df it does not create",
     "tracking.md": "uses data it does not create",
 }

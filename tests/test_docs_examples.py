@@ -28,7 +28,6 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -133,22 +132,9 @@ def test_page_blocks_parse_skip_and_expected_output():
     assert _NEVER.search("python -m pytest -q") and _NEVER.search("pip install -e .")
 
 
-#: pages whose examples use data they never define (written before this test existed);
-#: their owners make them runnable. Not strict: a page that starts passing is fine.
-PENDING = {
-    "pipelines.md": "runs notebooks/train.ipynb without its data set up",
-}
-
-
-def _page_param(page: Path) -> Any:
-    name = page.relative_to(DOCS).as_posix()
-    marks = [pytest.mark.xfail(reason=PENDING[name], strict=False)] if name in PENDING else []
-    return pytest.param(page, id=name, marks=marks)
-
-
 @pytest.mark.slow
 @pytest.mark.timeout(1800)
-@pytest.mark.parametrize("page", [_page_param(p) for p in _pages()])
+@pytest.mark.parametrize("page", _pages(), ids=lambda p: p.relative_to(DOCS).as_posix())
 def test_docs_page_runs_as_written(page: Path, tmp_path: Path) -> None:
     blocks = page_blocks(page.read_text(encoding="utf-8"))
     unsafe = [f"{page.name}:{b.line}" for b in blocks if _NEVER.search(b.code)]

@@ -31,6 +31,7 @@ from nbmlops.config import NbmlopsConfig
 from nbmlops.exceptions import KernelDiedError, TrackingError
 from nbmlops.mlflow_gateway import client_for, ensure_experiment, log_files, write
 from nbmlops.run_record import RunRecord, now_ms
+from nbmlops.tracking.ranking import own_first, own_names
 from nbmlops.tracking.secrets import Redactor, redact_notebook, redact_params
 
 _MAX_PARAM = 6000
@@ -151,16 +152,22 @@ class Recorder:
         write(self._client, record)
 
     def child_metrics(self, run_id: str) -> Ended:
-        """Metrics of the child runs (later runs win) and their ids."""
+        """Metrics of the child runs (later runs win) and their ids.
+
+        The cells' own metrics come first, autologged ones after: the order
+        of ``nbmlops runs``, kept by the summary ``nbmlops run`` prints.
+        """
         runs = self._client.search_runs(
             [self.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{run_id}'",
             order_by=["attributes.start_time ASC"])
         metrics: dict[str, float] = {}
+        own: list[str] = []
         ids = []
         for run in runs:
             ids.append(str(run.info.run_id))
             metrics.update(run.data.metrics)
-        return metrics, ids
+            own += own_names(run.data.tags.get("nbmlops.metrics"), run.data.metrics)
+        return own_first(metrics, own), ids
 
     def kill(self, run_id: str, tags: dict[str, str]) -> list[str]:
         """End the run and its still-RUNNING child runs KILLED; the children's ids."""

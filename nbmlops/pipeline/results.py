@@ -133,7 +133,7 @@ class SweepResult:
     def table(self) -> str:
         """A text summary table, best run marked with ``*``."""
         best = self.best
-        metrics = sorted({k for r in self.runs for k in r.metrics})
+        metrics = list(dict.fromkeys(k for r in self.runs for k in r.metrics))  # own first
         if self.metric and self.metric in metrics:
             metrics.remove(self.metric)
             metrics.insert(0, self.metric)

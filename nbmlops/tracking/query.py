@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from nbmlops.config import NbmlopsConfig, load_config
 from nbmlops.exceptions import TrackingError, UsageArgumentError
-from nbmlops.tracking.ranking import primary
+from nbmlops.tracking.ranking import own_names, primary
 from nbmlops.tracking.results import CellRunResult, RunsTable
 from nbmlops.tracking.session import SESSION
 
@@ -128,21 +127,10 @@ def _row(run: Any) -> dict[str, Any]:
         "params": params,
         "metrics": dict(run.data.metrics),
         "own_params": list(dict.fromkeys(
-            (["seed"] if seed is not None else []) + _names(run.data.tags.get("nbmlops.params"),
-                                                            params))),
-        "own_metrics": _names(run.data.tags.get("nbmlops.metrics"), run.data.metrics),
+            (["seed"] if seed is not None else []) + own_names(
+                run.data.tags.get("nbmlops.params"), params))),
+        "own_metrics": own_names(run.data.tags.get("nbmlops.metrics"), run.data.metrics),
     }
-
-
-def _names(tag: str | None, values: dict[str, Any]) -> list[str]:
-    """The user's own names (the tag nbmlops writes); all of them for runs without it."""
-    try:
-        names = json.loads(tag) if tag else None
-    except ValueError:
-        names = None
-    if not isinstance(names, list):
-        return [k for k in values if not k.startswith("training_")] or list(values)
-    return [str(n) for n in names if n in values]
 
 
 def _most_common(lists: list[list[str]]) -> list[str]:

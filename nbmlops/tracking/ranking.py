@@ -10,8 +10,9 @@ runs. The run card's "best", ``nbmlops runs`` and sweeps all ask
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nbmlops.exceptions import ConfigError
@@ -85,3 +86,31 @@ def sweep_metric(metric: str | None, mode: str, spec: str | None) -> tuple[str |
         return metric, mode
     chosen = parse_primary(spec)
     return (chosen.name, chosen.mode) if chosen else (None, mode)
+
+
+def own_names(tag: str | None, values: Iterable[str]) -> list[str]:
+    """The user's own metric (or param) names of a run, in the order the cell gave them.
+
+    ``tag`` is the run's ``nbmlops.metrics`` (``nbmlops.params``) tag; runs
+    without it count every name but autolog's ``training_`` ones (all names
+    when there is nothing else).
+    """
+    names = list(values)
+    try:
+        own = json.loads(tag) if tag else None
+    except ValueError:
+        own = None
+    if not isinstance(own, list):
+        return [k for k in names if not k.startswith("training_")] or names
+    return [str(n) for n in own if n in names]
+
+
+def own_first(values: Mapping[str, float], own: Iterable[str]) -> dict[str, float]:
+    """``values`` with the ``own`` names first (their order), the rest (autolog's) after.
+
+    The order ``nbmlops runs`` gives its columns; ``nbmlops run`` and sweeps
+    list a run's metrics the same way.
+    """
+    first = [n for n in dict.fromkeys(own) if n in values]
+    return {**{n: values[n] for n in first},
+            **{k: v for k, v in values.items() if k not in first}}

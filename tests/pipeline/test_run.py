@@ -68,6 +68,31 @@ def test_train_run_is_tracked_nested_and_reproducible(train_nb: Path, project: P
 HOSTILE = 'q"uote \\ back\nslash """ \u2028 " + str(globals().__setitem__("pwned", 1)) + "'
 
 
+def test_summary_lists_the_cells_own_metrics_before_autologged_ones(project: Path) -> None:
+    """Without a ``metrics:`` file the metrics come from the cell runs, in ``nbmlops runs``'
+    order: ``val_auc`` first, not after sklearn autolog's ``training_*`` (nor cut from the
+    sweep table, which shows four metrics)."""
+    write_notebook(
+        project / "auc.ipynb", "C: float = 1.0",
+        "%load_ext nbmlops",
+        "from sklearn.datasets import make_classification\n"
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.metrics import roc_auc_score\n"
+        "X, y = make_classification(n_samples=200, random_state=0)",
+        "%%mlops run --name fit\n"
+        "model = LogisticRegression(C=C).fit(X, y)\n"
+        "val_auc = float(roc_auc_score(y, model.predict_proba(X)[:, 1]))",
+    )
+    proc = _cli("run", "auc.ipynb", "--no-progress", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    line = next(ln for ln in proc.stdout.splitlines() if ln.startswith("  metrics: "))
+    names = [item.split("=")[0] for item in line.removeprefix("  metrics: ").split(", ")]
+    assert names[0] == "val_auc" and any(n.startswith("training_") for n in names), line
+    proc = _cli("sweep", "auc.ipynb", "--grid", "C=0.1,1", "--no-progress", cwd=project)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines()[0].split()[3] == "val_auc", proc.stdout
+
+
 def test_failures_exit_codes_and_records(project: Path) -> None:
     write_notebook(
         project / "fail.ipynb", "x = 1\ntext = ''",

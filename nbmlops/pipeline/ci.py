@@ -71,14 +71,7 @@ on:
   workflow_dispatch:
 jobs:
   reproduce:
-    runs-on: ubuntu-latest
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "{python}"
-          cache: pip
-      - name: Reproduce ({what})
+{setup}      - name: Reproduce ({what})
         run: bash {script}
       - name: Keep the executed notebooks
         if: always()
@@ -89,13 +82,8 @@ jobs:
           if-no-files-found: warn
 """
 
-#: added when the project declares a retraining loop (mlops.yaml or [tool.nbmlops.loop])
-_LOOP_ON = """  schedule:
-    - cron: "{cron}"
-"""
-_LOOP_JOB = """  loop:
-    # drift-triggered retraining: check the service's log, retrain, validate, ask sign-off
-    if: github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'
+#: a job's runner, checkout and Python: shared by the reproduce and the loop jobs
+_SETUP = """\
     runs-on: ubuntu-latest
     steps:
       - uses: actions/checkout@v4
@@ -103,7 +91,16 @@ _LOOP_JOB = """  loop:
         with:
           python-version: "{python}"
           cache: pip
-      - name: Keep the loop's state and audit between scheduled runs
+"""
+
+#: added when the project declares a retraining loop (mlops.yaml or [tool.nbmlops.loop])
+_LOOP_ON = """  schedule:
+    - cron: "{cron}"
+"""
+_LOOP_JOB = """  loop:
+    # drift-triggered retraining: check the service's log, retrain, validate, ask sign-off
+    if: github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'
+{setup}      - name: Keep the loop's state and audit between scheduled runs
         uses: actions/cache@v4
         with:
           path: .nbmlops/
@@ -166,13 +163,14 @@ def init_ci(notebooks: list[str] | None = None, *, force: bool = False,
     what = "dvc repro" if (root / "dvc.yaml").exists() else "nbmlops run"
     python = f"{sys.version_info.major}.{sys.version_info.minor}"
     _write(script, _SCRIPT.format(runs=runs), executable=True)
-    text = _WORKFLOW.format(python=python, script=SCRIPT, what=what)
+    setup = _SETUP.format(python=python)
+    text = _WORKFLOW.format(setup=setup, script=SCRIPT, what=what)
     if has_loop(root):
         text = text.replace("  workflow_dispatch:\n", "  workflow_dispatch:\n"
                             + _LOOP_ON.format(cron=LOOP_CRON))
         text = text.replace("    runs-on: ubuntu-latest\n", "    if: github.event_name != "
                             "'schedule'\n    runs-on: ubuntu-latest\n", 1)
-        text += _LOOP_JOB.format(python=python, script=SCRIPT)
+        text += _LOOP_JOB.format(setup=setup, script=SCRIPT)
     _write(workflow, text)
     return CiResult(str(workflow), str(script), what if names or what == "dvc repro" else "-")
 

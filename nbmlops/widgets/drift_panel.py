@@ -42,6 +42,7 @@ from nbmlops.drift.config import DriftConfig
 from nbmlops.exceptions import DriftError
 from nbmlops.widgets import panel_html as static
 from nbmlops.widgets import performance_tab
+from nbmlops.widgets.panel_controls import calibrated_value
 from nbmlops.widgets.panel_controls import controls as _controls
 from nbmlops.widgets.panel_controls import figure_widget as _figure_widget
 from nbmlops.widgets.panel_controls import row as _row
@@ -281,6 +282,8 @@ class DriftPanel(w.VBox):
             values = {**self.config.settings(),
                       "feature_threshold": float(thr) if isinstance(thr, int | float) else None}
             for k, v in values.items():
+                if v is None and (auto := calibrated_value(self.report, k)) is not None:
+                    v, self.control_msgs[k].value = auto
                 if v is not None:
                     self.controls[k].value = v
         finally:

@@ -35,6 +35,26 @@ def controls() -> dict[str, tuple[Any, str, dict[str, Any]]]:
     }
 
 
+def calibrated_value(report: Any, key: str) -> tuple[float, str] | None:
+    """What a calibrated (``threshold: auto``) control shows: a value and the note beside it.
+
+    ``None`` when ``key`` is not a kind's threshold or the report judged no
+    feature of that kind. The value is the median of the per-feature
+    thresholds calibrated on the reference; the note gives their range.
+    """
+    kind = key.removesuffix("_threshold")
+    if kind not in ("numeric", "categorical"):
+        return None
+    found = sorted(float(f.threshold) for f in report.features.values()
+                   if f.kind == kind and isinstance(f.threshold, int | float))
+    if not found:
+        return None
+    median = round(found[len(found) // 2], 4)
+    spread = f"{found[0]:.3g}" if found[0] == found[-1] else f"{found[0]:.3g}–{found[-1]:.3g}"
+    return median, (f'<span style="color:#555">auto: calibrated per feature ({spread}); '
+                    "a number fixes one threshold for all</span>")
+
+
 def figure_widget(cls: str) -> Any:
     """A panel figure as wide as its box: no fixed width, it follows the output area."""
     from nbmlops.widgets.figure_widget import panel_figure

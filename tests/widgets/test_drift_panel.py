@@ -440,6 +440,22 @@ def test_negative_threshold_is_refused_beside_its_control(panel: Any) -> None:
     assert panel.control_msgs["numeric_threshold"].value == ""
 
 
+def test_calibrated_thresholds_show_their_values_not_zero(profile: Any, data: Any) -> None:
+    """With the default ``threshold: auto`` the boxes show the calibrated median, not 0.0."""
+    from nbmlops.widgets.drift_panel import DriftPanel
+
+    rep = profile.compare(data[1], time_column="ts", window="1D",
+                          config={"sequential": False, "multivariate": False})
+    panel = DriftPanel(rep)
+    numeric = [f.threshold for f in rep.features.values() if f.kind == "numeric"]
+    box = panel.controls["numeric_threshold"]
+    assert box.value > 0 and min(numeric) <= box.value <= max(numeric)
+    assert "auto: calibrated per feature" in panel.control_msgs["numeric_threshold"].value
+    box.set_state({"value": 0.2})  # a number fixes one threshold: the note goes
+    assert panel.control_msgs["numeric_threshold"].value == ""
+    assert box.value == 0.2 and panel.config.settings()["numeric_threshold"] == 0.2
+
+
 def test_export_says_where_and_that_it_is_the_projects_default(panel: Any,
                                                                project: Path) -> None:
     panel.export_path.set_state({"value": str(project / "drift.yaml")})

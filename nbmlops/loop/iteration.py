@@ -50,6 +50,9 @@ def run_once(config: LoopConfig | None = None, *, now: _dt.datetime | None = Non
     state = st.load_state(root, cfg.model)
     if state is None:
         check_inputs(cfg, proj)
+        waiting = _awaiting_sign_off(cfg, proj)
+        if waiting is not None:
+            return waiting
         when = (now or _dt.datetime.now(_dt.timezone.utc)).astimezone(_dt.timezone.utc)
         state = st.IterationState(model=cfg.model, now=when.isoformat())
         state.parent_run_id = _parent_run(proj, cfg, state)
@@ -78,6 +81,23 @@ def run_once(config: LoopConfig | None = None, *, now: _dt.datetime | None = Non
     pending = bool(state.value("approve", "pending"))
     return _end(ctx, result, "pending-approval" if pending else "promoted",
                 state.value("approve", "detail") or "")
+
+
+def _awaiting_sign_off(cfg: LoopConfig, proj: NbmlopsConfig) -> IterationResult | None:
+    """A candidate still waiting for a human: no new iteration.
+
+    A new one would retrain on the same window and ask again, every ``--watch`` period.
+    """
+    from nbmlops.loop.approvals import pending_approvals
+
+    pending = pending_approvals(cfg.model, config=proj)
+    if not pending:
+        return None
+    last = pending[-1]
+    return IterationResult(last.iteration, cfg.model, "pending-approval", candidate=last.version,
+                           message=f"{cfg.model} v{last.version} still waits for a sign-off; "
+                                   "no new iteration until it is approved or rejected "
+                                   "(nbmlops approvals).")
 
 
 def _step(ctx: Ctx, name: str) -> Done:

@@ -20,10 +20,12 @@ Conventions (docs/development.md):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -148,8 +150,7 @@ def test_docs_page_runs_as_written(page: Path, tmp_path: Path) -> None:
     env.update(PYTHONPATH=str(project), DVC_NO_ANALYTICS="1", MPLBACKEND="Agg",
                GIT_AUTHOR_NAME="docs", GIT_AUTHOR_EMAIL="docs@localhost",
                GIT_COMMITTER_NAME="docs", GIT_COMMITTER_EMAIL="docs@localhost")
-    done = subprocess.run([sys.executable, str(RUNNER), str(tmp_path / "blocks.json")],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=1700)
+    done = _run_page(tmp_path, project, env)
     outputs = re.split(r"^@@block \d+@@\n", done.stdout, flags=re.M)[1:]
     failed = re.search(r"@@failed (\d+)@@", done.stdout)
     if failed or done.returncode != 0:
@@ -161,6 +162,23 @@ def test_docs_page_runs_as_written(page: Path, tmp_path: Path) -> None:
               for block, out in zip(blocks, outputs, strict=True)
               if block.expected is not None and (miss := _matches(block.expected, out))]
     assert not misses, "\n\n".join(misses)
+
+
+def _run_page(tmp_path: Path, project: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Run the page's blocks; then end whatever they left running (a server a page started in
+    the background and a failing block never stopped) with their whole process group."""
+    out, err = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    with out.open("w") as fout, err.open("w") as ferr:
+        proc = subprocess.Popen([sys.executable, str(RUNNER), str(tmp_path / "blocks.json")],
+                                cwd=project, env=env, stdout=fout, stderr=ferr, text=True,
+                                start_new_session=True)
+        try:
+            code = proc.wait(timeout=1700)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    return subprocess.CompletedProcess(proc.args, code, out.read_text(), err.read_text())
 
 
 def test_shipped_notebooks_have_no_outputs_and_no_pinned_snapshot_version():

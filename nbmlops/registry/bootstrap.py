@@ -102,7 +102,8 @@ def auc_ap(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         auc = num / (p_s * n_s)
         tp = p_s[ix.g_slice] - pos_below
         fp = n_s[ix.g_slice] - neg_below
-        ap = np.bincount(ix.g_slice, pos_w * tp / (tp + fp), minlength=k) / p_s
+        # a group none of whose rows was drawn adds 0 (not 0/0: nothing at or above it drawn)
+        ap = np.bincount(ix.g_slice, pos_w * tp / np.maximum(tp + fp, 1), minlength=k) / p_s
     return auc, ap
 
 

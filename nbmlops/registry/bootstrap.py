@@ -60,7 +60,7 @@ class SliceOrder:
 
     order: np.ndarray
     bounds: np.ndarray
-    _buf: dict[Any, np.ndarray] = field(default_factory=dict, repr=False)
+    _buf: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     @property
     def n_slices(self) -> int:
@@ -74,21 +74,20 @@ class SliceOrder:
             buf = self._buf[w.dtype] = np.empty(len(self.order), dtype=w.dtype)
         return np.take(w, self.order, out=buf)
 
-    def cumsum0(self, x: np.ndarray, key: str) -> np.ndarray:
-        """``[0, x0, x0+x1, ...]`` as ``int64`` (``float64`` for float ``x``), buffer reused."""
-        dtype = np.float64 if x.dtype.kind == "f" else np.int64
+    def cumsum0(self, x: np.ndarray, key: str, dtype: Any) -> np.ndarray:
+        """``[0, x0, x0+x1, ...]`` in ``dtype`` (see :func:`acc_dtype`), buffer reused."""
         buf = self._buf.get((key, dtype))
         if buf is None or len(buf) != len(x) + 1:
             buf = self._buf[(key, dtype)] = np.zeros(len(x) + 1, dtype=dtype)
         np.cumsum(x, dtype=dtype, out=buf[1:])
         return buf
 
-    def buffers(self, m: int) -> list[np.ndarray]:
-        """Six ``int64`` arrays of length ``m`` (the last ``float64``), reused."""
-        bufs = self._buf.get(("groups", m))
+    def buffers(self, m: int, dtype: Any) -> list[np.ndarray]:
+        """Five ``dtype`` arrays of length ``m`` and a ``float64`` one, reused."""
+        bufs = self._buf.get(("groups", m, dtype))
         if bufs is None:
-            bufs = self._buf[("groups", m)] = [np.empty(m, dtype=np.int64) for _ in range(5)]
-            bufs.append(np.empty(m))
+            bufs = [np.empty(m, dtype=dtype) for _ in range(5)] + [np.empty(m)]
+            self._buf[("groups", m, dtype)] = bufs
         return list(bufs)
 
     def sorted(self, values: np.ndarray) -> np.ndarray:
@@ -104,7 +103,26 @@ def slice_order(slice_id: np.ndarray, n_slices: int, score: np.ndarray | None = 
     else:
         order = keep[np.lexsort((score[keep], slice_id[keep]))]
     bounds = np.searchsorted(slice_id[order], np.arange(n_slices + 1), side="left")
-    return SliceOrder(order.astype(np.intp), bounds.astype(np.intp))
+    return SliceOrder(_index(order), bounds.astype(np.intp))
+
+
+def _index(positions: np.ndarray) -> np.ndarray:
+    """Positions as ``int32`` when they fit: gathers then read half the memory."""
+    return positions.astype(np.int32 if len(positions) < 2**31 - 1 else np.intp)
+
+
+def acc_dtype(w: np.ndarray) -> Any:
+    """Accumulator of the weights' cumulative sums: ``int32`` when they cannot overflow.
+
+    Sums of two cumulative weights must fit too, so the total must stay below
+    2**30: always true for bootstrap counts (``uint8``) of up to 4.2M rows;
+    otherwise ``int64`` (``float64`` for float weights).
+    """
+    if w.dtype.kind == "f":
+        return np.float64
+    if w.dtype == np.uint8 and 255 * len(w) < 2**30:
+        return np.int32
+    return np.int32 if int(w.sum()) < 2**30 else np.int64
 
 
 def segment_sums(so: SliceOrder, ws: np.ndarray,
@@ -161,7 +179,8 @@ def rank_index(y: np.ndarray, score: np.ndarray, slice_id: np.ndarray,
     t_start = np.array([bounds[i] + np.searchsorted(sc[bounds[i]:bounds[i + 1]], threshold)
                         for i in range(n_slices)], dtype=np.intp)
     g_bounds = np.searchsorted(ss[gs], np.arange(n_slices + 1))
-    return RankIndex(so, pos_at, gs, ge, g_bounds, pos_before[gs], pos_before[ge], t_start,
+    return RankIndex(so, _index(pos_at), _index(gs), _index(ge), g_bounds,
+                     _index(pos_before[gs]), _index(pos_before[ge]), t_start,
                      pos_before[t_start], pos_before[bounds])
 
 
@@ -172,12 +191,14 @@ def ranked(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     AUC and AP are NaN where a slice lacks a class. Every per-group array is
     written into a buffer reused across replicates.
     """
-    so, buf = ix.so, ix.so.buffers(len(ix.g_start))
+    acc = acc_dtype(w)
+    so, buf = ix.so, ix.so.buffers(len(ix.g_start), acc)
     ws = so.gather(w)
-    c = so.cumsum0(ws, "all")  # weight of the sorted rows before each position
-    pc = so.cumsum0(ws[ix.pos_at], "pos")  # ... of the positives before each positive
+    c = so.cumsum0(ws, "all", acc)  # weight of the sorted rows before each position
+    pc = so.cumsum0(ws[ix.pos_at], "pos", acc)  # ... of the positives before each positive
     b = so.bounds
-    s0, s1, k0, k1 = c[b[:-1]], c[b[1:]], pc[ix.ks[:-1]], pc[ix.ks[1:]]
+    s0, s1 = c[b[:-1]].astype(np.int64), c[b[1:]].astype(np.int64)
+    k0, k1 = pc[ix.ks[:-1]].astype(np.int64), pc[ix.ks[1:]].astype(np.int64)
     p_s = (k1 - k0).astype(float)
     n_s = (s1 - s0).astype(float) - p_s
     a, p0, pw, below = (np.take(c, ix.g_start, out=buf[0]), np.take(pc, ix.k_start, out=buf[1]),
@@ -193,13 +214,13 @@ def ranked(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     raw = np.empty(ix.n_slices)
     for i in range(ix.n_slices):
         g = slice(gb[i], gb[i + 1])
-        raw[i] = np.einsum("i,i->", pw[g], below[g])
+        raw[i] = np.einsum("i,i->", pw[g], below[g], dtype=np.int64 if acc is np.int32 else acc)
         np.subtract(k1[i], p0[g], out=tp[g])  # positives at or above the group's start
         np.subtract(s1[i], a[g], out=a[g])  # all rows at or above it
     # `below` counts the negatives of earlier slices twice per positive: remove them
     auc_num = 0.5 * raw - (s0 - k0) * p_s
     np.maximum(a, 1, out=a)  # 0 only when pw = 0: nothing drawn up there, adds 0
-    np.multiply(pw, tp, out=share)
+    np.multiply(pw, tp, out=share, dtype=np.float64)
     np.divide(share, a, out=share)
     ap_sum = np.array([share[gb[i]:gb[i + 1]].sum() for i in range(ix.n_slices)])
     tp_t = k1 - pc[ix.kt_start]

@@ -144,11 +144,9 @@ class RankIndex:
     g_start: np.ndarray  # tie groups holding a positive: first sorted position
     g_end: np.ndarray  # ... one past the last
     g_bounds: np.ndarray  # ... where each slice's groups start (they are in slice order)
-    k_start: np.ndarray  # positives before g_start / g_end
-    k_end: np.ndarray
+    g_first: np.ndarray | None  # ... their first positive (None: one positive per group)
     t_start: np.ndarray  # per slice: first sorted position with score >= threshold
-    kt_start: np.ndarray  # ... positives before it
-    ks: np.ndarray  # positives before each slice bound
+    gt_start: np.ndarray  # ... groups before it (no tie group straddles it)
 
     @property
     def order(self) -> np.ndarray:
@@ -179,9 +177,9 @@ def rank_index(y: np.ndarray, score: np.ndarray, slice_id: np.ndarray,
     t_start = np.array([bounds[i] + np.searchsorted(sc[bounds[i]:bounds[i + 1]], threshold)
                         for i in range(n_slices)], dtype=np.intp)
     g_bounds = np.searchsorted(ss[gs], np.arange(n_slices + 1))
-    return RankIndex(so, _index(pos_at), _index(gs), _index(ge), g_bounds,
-                     _index(pos_before[gs]), _index(pos_before[ge]), t_start,
-                     pos_before[t_start], pos_before[bounds])
+    g_first = None if len(gs) == len(pos_at) else pos_before[gs].astype(np.intp)
+    return RankIndex(so, _index(pos_at), _index(gs), _index(ge), g_bounds, g_first, t_start,
+                     np.searchsorted(gs, t_start))
 
 
 def ranked(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -195,22 +193,22 @@ def ranked(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     so, buf = ix.so, ix.so.buffers(len(ix.g_start), acc)
     ws = so.gather(w)
     c = so.cumsum0(ws, "all", acc)  # weight of the sorted rows before each position
-    pc = so.cumsum0(ws[ix.pos_at], "pos", acc)  # ... of the positives before each positive
-    b = so.bounds
+    pw = ws[ix.pos_at]  # positive weight of each tie group
+    if ix.g_first is not None:
+        pw = np.add.reduceat(pw, ix.g_first, dtype=acc)
+    pc = so.cumsum0(pw, "pos", acc)  # ... of the positives before each group, and after it
+    p0, p1 = pc[:-1], pc[1:]
+    b, gb = so.bounds, ix.g_bounds
     s0, s1 = c[b[:-1]].astype(np.int64), c[b[1:]].astype(np.int64)
-    k0, k1 = pc[ix.ks[:-1]].astype(np.int64), pc[ix.ks[1:]].astype(np.int64)
+    k0, k1 = pc[gb[:-1]].astype(np.int64), pc[gb[1:]].astype(np.int64)
     p_s = (k1 - k0).astype(float)
     n_s = (s1 - s0).astype(float) - p_s
-    a, p0, pw, below = (np.take(c, ix.g_start, out=buf[0]), np.take(pc, ix.k_start, out=buf[1]),
-                        np.take(pc, ix.k_end, out=buf[2]), np.take(c, ix.g_end, out=buf[3]))
-    pw -= p0  # positive weight of each tie group
-    # negatives below the group's start plus below its end: a - p0 + b - (p0 + pw)
+    a, below = np.take(c, ix.g_start, out=buf[0]), np.take(c, ix.g_end, out=buf[3])
+    # negatives below the group's start plus below its end: a - p0 + b - p1
     below += a
     below -= p0
-    below -= p0
-    below -= pw
+    below -= p1
     tp, share = buf[4], buf[5]
-    gb = ix.g_bounds
     raw = np.empty(ix.n_slices)
     for i in range(ix.n_slices):
         g = slice(gb[i], gb[i + 1])
@@ -223,7 +221,7 @@ def ranked(ix: RankIndex, w: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     np.multiply(pw, tp, out=share, dtype=np.float64)
     np.divide(share, a, out=share)
     ap_sum = np.array([share[gb[i]:gb[i + 1]].sum() for i in range(ix.n_slices)])
-    tp_t = k1 - pc[ix.kt_start]
+    tp_t = k1 - pc[ix.gt_start]
     fp_t = (s1 - c[ix.t_start]) - tp_t
     cm = np.empty((ix.n_slices, 2, 2))
     cm[:, 1, 1], cm[:, 0, 1] = tp_t, fp_t

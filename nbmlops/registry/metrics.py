@@ -18,7 +18,15 @@ from typing import Any
 
 import numpy as np
 
-from nbmlops.registry.bootstrap import RankIndex, auc_ap, confusion, rank_index, slice_sums
+from nbmlops.registry.bootstrap import (
+    RankIndex,
+    SliceOrder,
+    confusion,
+    rank_index,
+    ranked,
+    segment_sums,
+    slice_order,
+)
 from nbmlops.registry.slices import Slicing
 
 BINARY = ["roc_auc", "pr_auc", "log_loss", "accuracy", "precision", "recall", "f1", "fpr", "tpr"]
@@ -31,9 +39,10 @@ _EPS = 1e-15
 class _Prepared:
     """What one model needs for one slicing."""
 
+    so: SliceOrder  # its rows grouped by slice (binary: sorted by score within a slice)
     rank: RankIndex | None = None
-    code: np.ndarray | None = None  # confusion code
-    losses: dict[str, np.ndarray] = field(default_factory=dict)  # per-row values to sum
+    code: np.ndarray | None = None  # multiclass confusion code, row order
+    sums: dict[str, np.ndarray] = field(default_factory=dict)  # per-row values in so's order
 
 
 @dataclass
@@ -68,75 +77,83 @@ class PairedMetrics:
     def __post_init__(self) -> None:
         self.names = {"binary": BINARY, "multiclass": MULTICLASS,
                       "regression": REGRESSION}[self.task] + list(self.user)
-        self.prepared = [[self._prepare(s, sl) for sl in self.slicings] for s in self.scores]
+        # multiclass/regression: one row order per slicing serves both models
+        shared = [None if self.task == "binary" else slice_order(sl.ids, len(sl.labels))
+                  for sl in self.slicings]
+        self.prepared = [[self._prepare(s, sl, so) for sl, so in zip(self.slicings, shared,
+                                                                      strict=True)]
+                         for s in self.scores]
 
     @property
     def n_slices(self) -> int:
         """Slices over all slicings."""
         return sum(len(sl.labels) for sl in self.slicings)
 
-    def _prepare(self, score: np.ndarray, sl: Slicing) -> _Prepared:
-        p, y, ns = _Prepared(), self.y, len(sl.labels)
-        sid = np.where(sl.ids >= 0, sl.ids, ns)
+    def _prepare(self, score: np.ndarray, sl: Slicing, so: SliceOrder | None) -> _Prepared:
+        y, ns = self.y, len(sl.labels)
         if self.task == "binary":
-            p.rank = rank_index(y, score, sl.ids, ns)
-            p.code = sid * 4 + y * 2 + (score >= self.threshold).astype(np.int64)
+            rank = rank_index(y, score, sl.ids, ns, self.threshold)
+            p = _Prepared(rank.so, rank=rank)
             s = np.clip(score, _EPS, 1 - _EPS)
-            p.losses["ll"] = -(y * np.log(s) + (1 - y) * np.log(1 - s))
-        elif self.task == "multiclass":
+            p.sums["ll"] = p.so.sorted(-(y * np.log(s) + (1 - y) * np.log(1 - s)))
+            return p
+        assert so is not None
+        p = _Prepared(so)
+        if self.task == "multiclass":
+            sid = np.where(sl.ids >= 0, sl.ids, ns)
             p.code = sid * self.k * self.k + y * self.k + np.argmax(score, axis=1)
             s = np.clip(score[np.arange(len(y)), y], _EPS, 1.0)
-            p.losses["ll"] = -np.log(s)
+            p.sums["ll"] = so.sorted(-np.log(s))
         else:
             err = score - y
-            p.losses.update(ae=np.abs(err), se=err * err, y=y.astype(float),
-                            y2=y.astype(float) ** 2)
-        p.losses["one"] = np.ones(len(y))
+            p.sums.update(ae=so.sorted(np.abs(err)), se=so.sorted(err * err),
+                          y=so.sorted(y), y2=so.sorted(y.astype(float) ** 2))
         return p
 
     def values(self, w: np.ndarray) -> np.ndarray:
         """``(2, metric, slice)`` for weights ``w`` (NaN where undefined)."""
         out = np.full((2, len(self.names), self.n_slices), np.nan)
-        for m, per in enumerate(self.prepared):
-            col = 0
-            for sl, prep in zip(self.slicings, per, strict=True):
-                ns = len(sl.labels)
-                out[m, :, col:col + ns] = self._one(prep, sl, w, m)
-                col += ns
+        col = 0
+        for j, sl in enumerate(self.slicings):
+            ns = len(sl.labels)
+            ws = None if self.task == "binary" else self.prepared[0][j].so.gather(w)
+            for m in range(2):
+                out[m, :, col:col + ns] = self._one(self.prepared[m][j], sl, w, ws, m)
+            col += ns
         return out
 
-    def _one(self, p: _Prepared, sl: Slicing, w: np.ndarray, model: int) -> np.ndarray:
-        ns = len(sl.labels)
-        sid = np.where(sl.ids >= 0, sl.ids, ns)
-        tot = slice_sums(sid, p.losses["one"], w, ns)
+    def _one(self, p: _Prepared, sl: Slicing, w: np.ndarray, ws: np.ndarray | None,
+             model: int) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
-            rows = self._task_rows(p, sid, w, ns, tot)
+            rows = self._task_rows(p, w, ws)
         for fn in self.user.values():
             rows.append(np.array([_user(fn, self.y, self.scores[model], w, sl.ids == i)
-                                  for i in range(ns)]))
+                                  for i in range(len(sl.labels))]))
         return np.vstack(rows)
 
-    def _task_rows(self, p: _Prepared, sid: np.ndarray, w: np.ndarray, ns: int,
-                   tot: np.ndarray) -> list[np.ndarray]:
+    def _task_rows(self, p: _Prepared, w: np.ndarray,
+                   ws: np.ndarray | None) -> list[np.ndarray]:
+        if p.rank is not None:  # binary: everything from the sorted weights
+            auc, ap, cm, ws = ranked(p.rank, w)
+            tot = cm.sum(axis=(1, 2))
+            tn, fp, fn, tp = cm[:, 0, 0], cm[:, 0, 1], cm[:, 1, 0], cm[:, 1, 1]
+            return [auc, ap, segment_sums(p.so, ws, p.sums["ll"]) / tot, (tp + tn) / tot,
+                    tp / (tp + fp), tp / (tp + fn), 2 * tp / (2 * tp + fp + fn),
+                    fp / (fp + tn), tp / (tp + fn)]
+        assert ws is not None
+        tot = segment_sums(p.so, ws)
         if self.task == "regression":
-            sse = slice_sums(sid, p.losses["se"], w, ns)
-            sy, sy2 = slice_sums(sid, p.losses["y"], w, ns), slice_sums(sid, p.losses["y2"], w, ns)
+            sse = segment_sums(p.so, ws, p.sums["se"])
+            sy, sy2 = segment_sums(p.so, ws, p.sums["y"]), segment_sums(p.so, ws, p.sums["y2"])
             sst = sy2 - sy * sy / tot
-            return [slice_sums(sid, p.losses["ae"], w, ns) / tot, np.sqrt(sse / tot),
+            return [segment_sums(p.so, ws, p.sums["ae"]) / tot, np.sqrt(sse / tot),
                     1 - sse / sst]
-        ll = slice_sums(sid, p.losses["ll"], w, ns) / tot
         assert p.code is not None
-        if self.task == "multiclass":
-            cm = confusion(p.code, w, ns, self.k)
-            tp = np.einsum("sii->si", cm)
-            f1 = 2 * tp / (cm.sum(axis=1) + cm.sum(axis=2))
-            return [tp.sum(axis=1) / tot, np.nanmean(f1, axis=1), ll]
-        assert p.rank is not None
-        auc, ap = auc_ap(p.rank, w)
-        cm = confusion(p.code, w, ns)
-        tn, fp, fn, tp = cm[:, 0, 0], cm[:, 0, 1], cm[:, 1, 0], cm[:, 1, 1]
-        return [auc, ap, ll, (tp + tn) / tot, tp / (tp + fp), tp / (tp + fn),
-                2 * tp / (2 * tp + fp + fn), fp / (fp + tn), tp / (tp + fn)]
+        cm = confusion(p.code, w, p.so.n_slices, self.k)
+        tp = np.einsum("sii->si", cm)
+        f1 = 2 * tp / (cm.sum(axis=1) + cm.sum(axis=2))
+        return [tp.sum(axis=1) / tot, np.nanmean(f1, axis=1),
+                segment_sums(p.so, ws, p.sums["ll"]) / tot]
 
 
 def _user(fn: Callable[..., float], y: np.ndarray, score: np.ndarray, w: np.ndarray,

@@ -94,3 +94,15 @@ def test_paired_ci_matches_a_loop_over_the_same_resamples() -> None:
     lo, hi = percentile_ci(np.stack(deltas))
     assert lo[0, 0] == pytest.approx(np.percentile(loop, 2.5), abs=1e-12)
     assert hi[0, 0] == pytest.approx(np.percentile(loop, 97.5), abs=1e-12)
+
+
+def test_pr_auc_is_defined_when_the_top_scored_rows_are_not_drawn() -> None:
+    y, s, _ = _binary(n=500, seed=6)
+    top = np.argsort(s)[-20:]
+    ix = rank_index(y, s, np.zeros(len(y), dtype=np.int64), 1)
+    for w in resamples(len(y), 50, 8):
+        w = w.copy()
+        w[top] = 0  # the highest scores (positives among them) are not in this resample
+        idx = np.repeat(np.arange(len(y)), w)
+        ap = auc_ap(ix, w)[1][0]
+        assert ap == pytest.approx(skm.average_precision_score(y[idx], s[idx]), abs=1e-12)

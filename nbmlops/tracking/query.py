@@ -93,6 +93,8 @@ def runs(experiment: str | None = None, last: int = 20, config: NbmlopsConfig | 
         raise TrackingError(f"tracking store {config.tracking_uri} is unreachable.")
     client = client_for(config.tracking_uri)
     exp = client.get_experiment_by_name(name)
+    if exp is None and experiment is None:  # the project's own experiment: no run made it yet
+        return RunsTable(experiment=name, ui_url=config.ui_url, show_all=show_all)
     if exp is None:
         known = [e.name for e in client.search_experiments()]
         raise TrackingError(f"no experiment {name!r} in {config.tracking_uri}. "

@@ -173,8 +173,17 @@ def _label(row: dict[str, Any]) -> str:
     return str(row["run_name"] or row["run_id"][:8])
 
 
+#: what an experiment without runs shows instead of an empty table
+NO_RUNS = ("no runs yet: a `%%mlops run` cell, `nbmlops run NOTEBOOK` or "
+           "`nbmlops.capture_run` makes one")
+
+
 def render_runs(table: Any) -> dict[str, str]:
     """Mimebundle (HTML + text) of a :class:`~nbmlops.tracking.results.RunsTable`."""
+    if not table.rows:
+        text = f"experiment {table.experiment}: {NO_RUNS}"
+        return {"text/html": f'<div class="nbmlops-runs" style="{_BOX}">{_e(text)}</div>',
+                "text/plain": text}
     params, metrics = _columns(table)
     head = "".join(f'<th style="{_TD}">{_e(h)}</th>' for h in
                    ["run", "status", *metrics, *params, "duration (s)", "start"])
@@ -207,6 +216,8 @@ def _more_note(table: Any, params: list[str], metrics: list[str]) -> str:
 
 def runs_text(table: Any) -> str:
     """Plain-text runs table: name, status, the user's metrics, then params; aligned."""
+    if not table.rows:
+        return f"experiment {table.experiment}: {NO_RUNS}"
     params, metrics = _columns(table)
     header = ["run", "status", *metrics, *params, "duration_s"]
     rows = [[_label(r), r["status"],

@@ -93,3 +93,16 @@ def test_note_shows_the_magic_line_as_written(ip, client):
     note = all_runs(client)[0].data.tags["mlflow.note.content"]
     assert note.startswith(f"`{line}`"), note
     assert "True" not in note.splitlines()[0] and "['" not in note
+
+
+def test_a_new_project_has_no_runs_yet_not_an_error(ip, project, capsys):
+    """Before any run the project's experiment does not exist: say so and how to make one."""
+    out = subprocess.run([sys.executable, "-m", "nbmlops", "runs"], cwd=project,
+                         capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("experiment ")
+    assert "no runs yet: a `%%mlops run` cell" in out.stdout
+    ip.run_line_magic("mlops", "runs")
+    assert "no runs yet" in capsys.readouterr().out
+    with pytest.raises(UsageError, match="no experiment 'nope'"):  # a name given is checked
+        ip.run_line_magic("mlops", "runs --experiment nope")

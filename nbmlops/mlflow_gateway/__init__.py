@@ -147,7 +147,9 @@ def _write(client: Any, record: RunRecord, artifact_root: str | None, terminate:
     params = [Param(k, v) for k, v in record.params.items()]
     tags = [RunTag(k, str(v)[:8000]) for k, v in record.tags.items()]
     metrics = [Metric(k, v, ts, step) for k, v, ts, step in record.metrics]
-    if len(params) <= 100 and len(tags) <= 100 and len(metrics) <= 800:
+    if not (params or tags or metrics):
+        pass  # nothing to log: no store round trip
+    elif len(params) <= 100 and len(tags) <= 100 and len(metrics) <= 800:
         client.log_batch(run_id, metrics=metrics, params=params, tags=tags, synchronous=True)
     else:  # MLflow's batch limits: 100 params, 100 tags, 1000 entities per call
         for i in range(0, len(params), 100):

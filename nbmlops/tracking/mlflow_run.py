@@ -68,7 +68,8 @@ def begin(record: RunRecord, config: NbmlopsConfig, nested: bool) -> tuple[bool,
                                                      config.artifact_root)
     record.experiment_id = SESSION.experiments[key]
     record.parent_run_id = _parent(fluent_active_run(), nested, parent)
-    tags = {k: v for k, v in record.tags.items() if not k.startswith("mlflow.note")}
+    # every start tag, the note too, in the one create call (MLflow's 8000-char tag limit)
+    tags = {k: str(v)[:8000] for k, v in record.tags.items()}
     if record.parent_run_id:
         tags["mlflow.parentRunId"] = record.parent_run_id
     try:
@@ -168,7 +169,9 @@ def _upload_spooled(config: NbmlopsConfig) -> None:
 
 # --------------------------------------------------------------------------- start / bounded end
 def write_start(record: RunRecord, client: Any, config: NbmlopsConfig, params: bool) -> None:
-    """Write what is known at the run's start: note, params, cell source, git diff, env.
+    """Write what is known at the run's start: params, cell source, git diff, env.
+
+    The tags (the note too) went with the run's creation (:func:`begin`).
 
     A kernel SIGKILLed or OOM-killed mid-cell cannot write anything later; the
     reaper then marks the run KILLED and it still holds these. Params are left
@@ -178,8 +181,6 @@ def write_start(record: RunRecord, client: Any, config: NbmlopsConfig, params: b
     """
     start = RunRecord(tracking_uri=record.tracking_uri, experiment=record.experiment,
                       experiment_id=record.experiment_id, run_id=record.run_id,
-                      tags={k: v for k, v in record.tags.items()
-                            if k.startswith("mlflow.note")},
                       params=dict(record.params) if params else {},
                       artifacts=dict(record.artifacts))
     try:

@@ -297,7 +297,8 @@ def _close(cell: CellRun) -> None:
     def final() -> bool:
         alive = cell.online and reachable(cell.config.tracking_uri)  # probed once
         with few_retries(timeout=cell.config.http_timeout):
-            if alive and cell.autologged and cell.client is not None:
+            # only the cell's own params can clash with autolog's: none, no store read
+            if alive and cell.autologged and cell.client is not None and cell.record.params:
                 collect.rename_clashes(cell.record,
                                        cell.client.get_run(cell.record.run_id).data.params)
             return mlflow_run.end(cell.record, cell.config, cell.online, alive, cell.client,

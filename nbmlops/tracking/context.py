@@ -205,6 +205,39 @@ def _git(cwd: Path, *args: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=16)
+def _toplevel(directory: Path) -> str:
+    """The repository's root folder (cached per process once found; '' is not cached)."""
+    top = (_git(directory, "rev-parse", "--show-toplevel") or "").strip()
+    if not top:
+        raise LookupError(directory)  # not remembered: the folder may become a repo later
+    return top
+
+
+def _repo_root(directory: Path) -> str:
+    """The root of the repository holding ``directory`` ('' when none).
+
+    Remembered per folder, and checked on every use with a few ``stat`` calls
+    instead of a ``git`` process: the root must still have its ``.git`` and no
+    folder in between may have gained one (a repository created inside).
+    """
+    here = directory.resolve()
+    try:
+        top = _toplevel(here)
+    except LookupError:
+        return ""
+    between = [here, *here.parents]
+    inside = between[: between.index(Path(top))] if Path(top) in between else None
+    if inside is None or not Path(top, ".git").exists() or any(
+            Path(p, ".git").exists() for p in inside):
+        _toplevel.cache_clear()
+        try:
+            return _toplevel(here)
+        except LookupError:
+            return ""
+    return top
+
+
+@functools.lru_cache(maxsize=16)
 def _remote(top: str) -> str:
     url = (_git(Path(top), "remote", "get-url", "origin") or "").strip()
     if not url:
@@ -216,10 +249,11 @@ def _remote(top: str) -> str:
 def git_info(directory: Path, with_diff: bool = True, scope: str | None = None) -> GitInfo:
     """Commit, branch, remote, dirty flag and diff of the repo containing ``directory``.
 
-    One ``git status`` call per run (plus ``git diff`` when dirty); the remote
-    is cached per process. With ``scope`` (a path relative to ``directory``,
-    e.g. ``"."``) the diff covers only that folder: a run of one notebook does
-    not carry uncommitted changes of unrelated files elsewhere in the repository.
+    One ``git status`` call per run (plus ``git diff`` when dirty); the
+    repository root and remote are cached per process. With ``scope`` (a path
+    relative to ``directory``, e.g. ``"."``) the diff covers only that folder: a
+    run of one notebook does not carry uncommitted changes of unrelated files
+    elsewhere in the repository.
     """
     status = _git(directory, "status", "--porcelain=v2", "--branch", "--untracked-files=no")
     if status is None:
@@ -235,7 +269,7 @@ def git_info(directory: Path, with_diff: bool = True, scope: str | None = None) 
         elif line and not line.startswith("#"):
             dirty = True
     info.dirty = dirty
-    top = (_git(directory, "rev-parse", "--show-toplevel") or "").strip() if info.commit else ""
+    top = _repo_root(directory) if info.commit else ""
     if top:
         info.remote = _remote(top)
     if dirty and with_diff and info.commit:

@@ -114,6 +114,22 @@ def test_git_from_notebook_directory_with_diff(ip, client, git_project, monkeypa
     assert "+changed" in diff
 
 
+def test_git_root_is_remembered_but_a_repository_created_inside_is_seen(tmp_path):
+    from nbmlops.tracking.context import git_info
+
+    outer, inner = tmp_path / "outer", tmp_path / "outer" / "nb"
+    inner.mkdir(parents=True)
+    for repo, url in ((outer, "https://example.invalid/outer.git"),
+                      (inner, "https://example.invalid/inner.git")):
+        if repo == inner:  # first seen (and remembered) as part of the outer repository
+            assert git_info(inner).remote == "https://example.invalid/outer.git"
+        git(repo, "init", "-q", "-b", "main")
+        git(repo, "commit", "-q", "--allow-empty", "-m", "start")
+        git(repo, "remote", "add", "origin", url)
+    assert git_info(inner).remote == "https://example.invalid/inner.git"
+    assert git_info(outer).remote == "https://example.invalid/outer.git"
+
+
 def test_seed_flag_and_rng_digest(ip, client):
     ip.run_cell("%%mlops run --seed 7\nimport random\nr1 = random.random()\n"
                 "n1 = float(np.random.rand())")

@@ -122,3 +122,37 @@ def test_autologged_model_is_loadable_with_known_requirements(ip, project):
         ip.user_ns["model"].predict(ip.user_ns["X"][:3]))
     reqs = Path(mlflow.pyfunc.get_model_dependencies(logged.model_uri)).read_text()
     assert f"scikit-learn=={sklearn.__version__}" in reqs and "mlflow==" in reqs
+
+
+def test_load_pyfunc_resolves_in_the_named_store_and_leaves_mlflow_s_uris(tmp_path, monkeypatch):
+    """A model alias is resolved in the store given, without pointing MLflow (or the
+    environment that kernels and serve processes inherit) at it, even for a moment."""
+    import mlflow
+    import mlflow.sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from nbmlops.mlflow_gateway.models import load_pyfunc
+
+    for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        monkeypatch.delenv(key, raising=False)
+    store, elsewhere = f"sqlite:///{tmp_path / 'm.db'}", f"sqlite:///{tmp_path / 'other.db'}"
+    mlflow.set_tracking_uri(store)
+    with mlflow.start_run():
+        info = mlflow.sklearn.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]),
+                                        name="model", registered_model_name="m")
+    mlflow.MlflowClient().set_registered_model_alias("m", "champion",
+                                                     info.registered_model_version)
+    mlflow.set_tracking_uri(elsewhere)  # the notebook's own choice
+    mlflow.set_registry_uri(elsewhere)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
+    seen: list[tuple[str, str]] = []
+    real = mlflow.pyfunc.load_model
+    monkeypatch.setattr(mlflow.pyfunc, "load_model",  # spy: what MLflow's URIs are meanwhile
+                        lambda uri: seen.append((mlflow.get_tracking_uri(),
+                                                 mlflow.get_registry_uri())) or real(uri))
+    model = load_pyfunc("models:/m@champion", tracking_uri=store)
+    assert list(model.predict([[1.0]])) == [1]
+    assert seen == [(elsewhere, elsewhere)]
+    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
+    assert "MLFLOW_TRACKING_URI" not in os.environ and "MLFLOW_REGISTRY_URI" not in os.environ

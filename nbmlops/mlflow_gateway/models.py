@@ -20,39 +20,57 @@ def load_pyfunc(model_uri: str, tracking_uri: str | None = None) -> Any:
     """The MLflow pyfunc model at ``model_uri`` (``models:/name/3``, ``models:/name@alias``).
 
     ``tracking_uri``: the store whose registry resolves ``models:/`` URIs (default:
-    MLflow's process-wide URI, which a notebook may have pointed elsewhere).
+    MLflow's process-wide URI). With it, the model's files are fetched with that
+    store named explicitly (``mlflow.artifacts.download_artifacts``) and loaded
+    from the local copy: MLflow's process-wide URIs and ``MLFLOW_*_URI``
+    variables, which kernels and ``nbmlops serve`` children inherit, are never
+    touched (a notebook's own ``mlflow.set_tracking_uri`` stays as it was).
     """
     import os
+    import tempfile
 
-    import mlflow
+    import mlflow.artifacts
     import mlflow.pyfunc
 
     saved = os.environ.get("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR")
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # no tqdm bars in cells/CI logs
-    uris = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
-    # mlflow.set_*_uri also write MLFLOW_*_URI into os.environ, which every child process
-    # (kernels, nbmlops serve) would inherit: put the environment back as it was
-    env = {k: os.environ.get(k) for k in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI")}
     try:
-        if tracking_uri:
-            mlflow.set_tracking_uri(tracking_uri)
-            mlflow.set_registry_uri(tracking_uri)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
+            if tracking_uri:
+                # kept for the model's life, as mlflow.pyfunc.load_model keeps its own copy
+                model_uri = mlflow.artifacts.download_artifacts(
+                    artifact_uri=_storage_uri(model_uri, tracking_uri), tracking_uri=tracking_uri,
+                    registry_uri=tracking_uri, dst_path=tempfile.mkdtemp(prefix="nbmlops-model-"))
             return mlflow.pyfunc.load_model(model_uri)
     finally:
-        if tracking_uri:
-            mlflow.set_tracking_uri(uris[0])
-            mlflow.set_registry_uri(uris[1])
-            for key, value in env.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
         if saved is None:
             os.environ.pop("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", None)
         else:
             os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = saved
+
+
+def _storage_uri(model_uri: str, tracking_uri: str) -> str:
+    """Where the files of ``models:/name@alias`` or ``models:/name/N`` are stored.
+
+    Asked of the registry at ``tracking_uri``: MLflow's own ``models:/``
+    resolver reads the process-wide registry URI. Any other URI is returned as it is.
+    """
+    from mlflow import MlflowClient
+
+    if not model_uri.startswith("models:/"):
+        return model_uri
+    ref = model_uri.removeprefix("models:/")
+    name, _, alias = ref.partition("@")
+    version = ""
+    if not alias:
+        name, _, version = ref.partition("/")
+        if not version.isdigit():  # a logged model id or a stage: MLflow's resolver
+            return model_uri
+    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    if alias:
+        version = str(client.get_model_version_by_alias(name, alias).version)
+    return str(client.get_model_version_download_uri(name, version))
 
 
 @dataclass

@@ -136,23 +136,31 @@ def test_load_pyfunc_resolves_in_the_named_store_and_leaves_mlflow_s_uris(tmp_pa
     for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
         monkeypatch.delenv(key, raising=False)
     store, elsewhere = f"sqlite:///{tmp_path / 'm.db'}", f"sqlite:///{tmp_path / 'other.db'}"
-    mlflow.set_tracking_uri(store)
-    with mlflow.start_run():
-        info = mlflow.sklearn.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]),
-                                        name="model", registered_model_name="m")
-    mlflow.MlflowClient().set_registered_model_alias("m", "champion",
-                                                     info.registered_model_version)
-    mlflow.set_tracking_uri(elsewhere)  # the notebook's own choice
-    mlflow.set_registry_uri(elsewhere)
-    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    monkeypatch.delenv("MLFLOW_REGISTRY_URI", raising=False)
-    seen: list[tuple[str, str]] = []
-    real = mlflow.pyfunc.load_model
-    monkeypatch.setattr(mlflow.pyfunc, "load_model",  # spy: what MLflow's URIs are meanwhile
-                        lambda uri: seen.append((mlflow.get_tracking_uri(),
-                                                 mlflow.get_registry_uri())) or real(uri))
-    model = load_pyfunc("models:/m@champion", tracking_uri=store)
-    assert list(model.predict([[1.0]])) == [1]
-    assert seen == [(elsewhere, elsewhere)]
-    assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
-    assert "MLFLOW_TRACKING_URI" not in os.environ and "MLFLOW_REGISTRY_URI" not in os.environ
+    try:
+        mlflow.set_tracking_uri(store)
+        mlflow.set_registry_uri(store)  # an earlier test may have set another registry
+        with mlflow.start_run():
+            info = mlflow.sklearn.log_model(LogisticRegression().fit([[0.0], [1.0]], [0, 1]),
+                                            name="model", registered_model_name="m")
+        mlflow.MlflowClient().set_registered_model_alias("m", "champion",
+                                                         info.registered_model_version)
+        mlflow.set_tracking_uri(elsewhere)  # the notebook's own choice
+        mlflow.set_registry_uri(elsewhere)
+        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+            os.environ.pop(key, None)  # (set_*_uri wrote them)
+        seen: list[tuple[str, str]] = []
+        real = mlflow.pyfunc.load_model
+        monkeypatch.setattr(mlflow.pyfunc, "load_model",  # spy: MLflow's URIs meanwhile
+                            lambda uri: seen.append((mlflow.get_tracking_uri(),
+                                                     mlflow.get_registry_uri())) or real(uri))
+        model = load_pyfunc("models:/m@champion", tracking_uri=store)
+        assert list(model.predict([[1.0]])) == [1]
+        assert seen == [(elsewhere, elsewhere)]
+        assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (elsewhere, elsewhere)
+        assert "MLFLOW_TRACKING_URI" not in os.environ
+        assert "MLFLOW_REGISTRY_URI" not in os.environ
+    finally:  # nothing of this test's MLflow state reaches the next one
+        mlflow.set_tracking_uri(None)
+        mlflow.set_registry_uri(None)
+        for key in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+            os.environ.pop(key, None)

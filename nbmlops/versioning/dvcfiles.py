@@ -56,25 +56,53 @@ def open_repo(root: Path, init: bool = True) -> Any:
     if not (root / ".dvc").is_dir():
         if not init:
             raise SnapshotError(f"{root} is not a DVC repository (no .dvc folder).", path=str(root))
-        no_scm = not (root / ".git").exists()
-        dvc_log = logging.getLogger("dvc")
-        level = dvc_log.level
-        dvc_log.setLevel(logging.WARNING)  # DVC's own "Initialized..." banner: we say it below
-        try:
-            with no_analytics(), contextlib.redirect_stdout(io.StringIO()):
-                Repo.init(str(root), no_scm=no_scm)
-        except Exception:
-            if not (root / ".dvc").is_dir():  # else another process initialised it just now
-                raise
-        finally:
-            dvc_log.setLevel(level)
-        if str(root) not in _told_init:
-            _told_init.add(str(root))
-            how = "without git (--no-scm)" if no_scm else "in the git repository"
-            print(f"nbmlops: initialised DVC {how} at {root}", file=sys.stderr)
-        ensure_gitignore(root)  # the first snapshot keeps the stores and outputs out of git
+        with _initialising(root):
+            if not (root / ".dvc").is_dir():  # else another process initialised it meanwhile
+                _init(root)
     with no_analytics(), _opening(root):
         return Repo(str(root))
+
+
+def _init(root: Path) -> None:
+    """``dvc init`` at ``root`` (``--no-scm`` without git), said once; then the .gitignore."""
+    from dvc.repo import Repo
+
+    no_scm = not (root / ".git").exists()
+    dvc_log = logging.getLogger("dvc")
+    level = dvc_log.level
+    dvc_log.setLevel(logging.WARNING)  # DVC's own "Initialized..." banner: we say it below
+    try:
+        with no_analytics(), contextlib.redirect_stdout(io.StringIO()):
+            Repo.init(str(root), no_scm=no_scm)
+    except Exception:
+        if not (root / ".dvc").is_dir():  # else another process initialised it just now
+            raise
+    finally:
+        dvc_log.setLevel(level)
+    if str(root) not in _told_init:
+        _told_init.add(str(root))
+        how = "without git (--no-scm)" if no_scm else "in the git repository"
+        print(f"nbmlops: initialised DVC {how} at {root}", file=sys.stderr)
+    ensure_gitignore(root)  # the first snapshot keeps the stores and outputs out of git
+
+
+@contextlib.contextmanager
+def _initialising(root: Path) -> Iterator[None]:
+    """Initialise one repository at a time across processes.
+
+    ``Repo.init`` opens the new repository (and its state database) too: two
+    first snapshots racing in a project without DVC failed there ("unable to
+    open database file"). The lock lives in the system's temp folder (the
+    project has no ``.dvc/tmp`` yet), named after the project's path.
+    """
+    import hashlib
+    import tempfile
+
+    from filelock import FileLock
+
+    key = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
+    with FileLock(str(Path(tempfile.gettempdir()) / f"nbmlops-dvc-init-{key}.lock")):
+        yield
 
 
 @contextlib.contextmanager

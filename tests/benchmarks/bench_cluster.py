@@ -48,13 +48,15 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=1, help="sweeps of each kind")
     args = parser.parse_args()
     try:
-        import dask
-        import distributed
+        import distributed  # noqa: F401 (the cluster below)
     except ImportError:
         print("skipped: distributed is not installed (pip install 'nbmlops[dask]')")
         return
     from nbmlops.pipeline.cluster import ClusterSpec
     from nbmlops.pipeline.sweep import sweep
+
+    sys.path.insert(0, str(REPO))  # the cluster the tests use
+    from tests.pipeline._cluster import local_cluster
 
     project = Path(tempfile.mkdtemp(prefix="bench-cluster-"))
     (project / "notebooks").mkdir()
@@ -62,11 +64,7 @@ def main() -> None:
     os.chdir(project)
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     nb = project / "notebooks" / "train.ipynb"
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.scheduler.worker-saturation": 1.0}):
-        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None)
-    client = distributed.Client(lc, set_as_default=False)
+    lc, client = local_cluster()
     try:
         sweep(nb, {"C": ["0.5", "2"]}, jobs=2, out_dir="warm", progress=False)
         local: list[float] = []

@@ -23,6 +23,7 @@ import pytest
 from nbmlops.config import load_config
 
 from ..conftest import free_port
+from ._cluster import local_cluster
 from .conftest import write_notebook
 
 distributed = pytest.importorskip("distributed")
@@ -39,17 +40,11 @@ def cluster(project: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A 2-process LocalCluster where nbmlops, not Dask, decides about dead workers."""
     import types
 
-    import dask
-
     # earlier tests' IPython shells leave a ``__main__`` without ``__spec__`` in
     # sys.modules, which multiprocessing's spawn (the nanny's worker start) cannot read
     if not hasattr(sys.modules["__main__"], "__spec__"):
         monkeypatch.setitem(sys.modules, "__main__", types.ModuleType("__main__"))
-    with dask.config.set({"distributed.scheduler.allowed-failures": 0,
-                          "distributed.scheduler.worker-saturation": 1.0}):
-        lc = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                      host="127.0.0.1", dashboard_address=None)
-    client = distributed.Client(lc, set_as_default=False)
+    lc, client = local_cluster()
     try:
         yield client
     finally:

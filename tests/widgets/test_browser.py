@@ -81,6 +81,18 @@ def _title(page: object, cls: str) -> str:
     return str(loc.text_content(timeout=60_000))
 
 
+def _open_and_run_all(page: Any, url: str) -> None:
+    """Open a notebook in JupyterLab and, once its kernel is idle, Run > Run All Cells."""
+    from playwright.sync_api import expect
+
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook", timeout=90_000)
+    expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
+        1, timeout=90_000)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
+
+
 def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
                                       tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
@@ -90,13 +102,7 @@ def test_tutorial_panel_in_jupyterlab(lab: tuple[str, Path], chromium: str,
         browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1500, "height": 1100})
-            page.goto(f"{base}/lab/tree/drift_panel.ipynb")
-            page.wait_for_selector(".jp-Notebook", timeout=90_000)
-            # once the kernel is up: Run > Run All Cells
-            expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
-                1, timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
+            _open_and_run_all(page, f"{base}/lab/tree/drift_panel.ipynb")
 
             panel = page.locator(".nbmlops-drift-panel").first
             expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
@@ -224,13 +230,8 @@ def test_panel_fits_1280px_and_a_reopened_notebook_shows_the_static_view(
         try:
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             # a workspace of its own: only this notebook is open (not the tutorial's)
-            page.goto(f"{base}/lab/workspaces/reopen/tree/reopen.ipynb?reset")
-            page.wait_for_selector(".jp-Notebook", timeout=90_000)
+            _open_and_run_all(page, f"{base}/lab/workspaces/reopen/tree/reopen.ipynb?reset")
             expect(page.locator(".jp-DirListing").first).to_be_visible(timeout=30_000)
-            expect(page.locator(".jp-StatusBar-TextItem").filter(has_text="| Idle")).to_have_count(
-                1, timeout=90_000)
-            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-            page.locator(".lm-Menu-itemLabel").filter(has_text="Run All Cells").first.click()
             panel = page.locator(".nbmlops-drift-panel").first
             expect(panel.locator(".nbmlops-feature-table")).to_be_visible(timeout=120_000)
             expect(panel.locator(".nbmlops-drill-ecdf .main-svg").first).to_be_attached(
